@@ -1,0 +1,40 @@
+"""k-anonymity for published counts: small cells are suppressed, and a second cell is
+suppressed where a single hidden cell could be recovered from the published total."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Cell:
+    key: str
+    count: int | None  # None: suppressed
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class SuppressedTable:
+    k: int
+    cells: list[Cell]
+    total: int | None  # None when the total itself is below k
+
+
+def suppress_cells(*, counts: dict[str, int], k: int) -> SuppressedTable:
+    """Suppress every cell with 0 < count < k. If exactly one cell is suppressed, the
+    smallest remaining non-zero cell is suppressed too (complementary suppression), so
+    `total - sum(visible)` never reveals a single small cell. Zero cells are not
+    sensitive (nobody is in them) and stay visible."""
+    hidden = {key for key, count in counts.items() if 0 < count < k}
+    if len(hidden) == 1:
+        candidates = sorted(
+            (count, key) for key, count in counts.items() if key not in hidden and count > 0
+        )
+        if candidates:
+            hidden.add(candidates[0][1])
+    total = sum(counts.values())
+    cells = [
+        Cell(key=key, count=None if key in hidden else count, suppressed=key in hidden)
+        for key, count in sorted(counts.items())
+    ]
+    return SuppressedTable(k=k, cells=cells, total=total if total >= k or total == 0 else None)

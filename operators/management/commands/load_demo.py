@@ -1,0 +1,32 @@
+"""`python manage.py load_demo`: load the demo set from fixtures/demo (idempotent).
+
+`make run` calls this so a newcomer meets a living network. Running it again changes
+nothing that is already there.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from operators.models import Operator
+from operators.services import operator_create
+
+DEMO_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo"
+
+
+class Command(BaseCommand):
+    help = "Load the demo operators and feeds from fixtures/demo (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        created = 0
+        for entry in json.loads((DEMO_DIR / "operators.json").read_text(encoding="utf-8")):
+            if not Operator.objects.filter(slug=entry["slug"]).exists():
+                operator_create(**entry)
+                created += 1
+        total = Operator.objects.count()
+        self.stdout.write(f"demo: {created} operators created, {total} in all")
