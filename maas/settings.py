@@ -209,6 +209,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 
 # ------------------------------------------------------------------ domain settings
 # Statistics: cells with fewer than STATS_K people are suppressed.
 STATS_K: int = env.int("STATS_K", default=10)
+# Feeds: how many superseded versions per operator and kind keep their imported rows
+# (older ones keep only their record and report), and the largest accepted upload.
+FEED_VERSIONS_RETAINED: int = env.int("FEED_VERSIONS_RETAINED", default=2)
+FEED_UPLOAD_MAX_BYTES: int = env.int("FEED_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 # Operator API keys: the key prefix identifies the key, only a hash of the secret is stored.
 API_KEY_PREFIX_LENGTH = 8
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -67,3 +69,73 @@ class Operator(models.Model):
         if language == "en" and self.name_en:
             return self.name_en
         return self.name_ja
+
+
+class FeedKind(models.TextChoices):
+    GTFS = "gtfs", "GTFS (incl. GTFS-JP)"
+    GTFS_FLEX = "gtfs-flex", "GTFS-Flex"
+    GBFS = "gbfs", "GBFS"
+    TOURISM = "tourism", "Tourism attractions"
+
+
+class FeedStatus(models.TextChoices):
+    QUEUED = "queued"
+    VALIDATING = "validating"
+    IMPORTING = "importing"
+    ACTIVE = "active"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+
+def feed_upload_path(instance: FeedVersion, filename: str) -> str:
+    # The stored name never comes from the client (path traversal, odd characters).
+    return f"feeds/{instance.operator.slug}/{instance.kind}/{uuid.uuid4().hex}.upload"
+
+
+class FeedVersion(models.Model):
+    """One upload (or one GBFS discovery URL) of a feed of one operator.
+
+    queued -> validating -> importing -> active | failed; an active version becomes
+    superseded when another of the same operator and kind is activated. Imported rows
+    belong to their version and are never changed in place; activation (and rollback, by
+    re-activating an older version) flips the active pointer in one transaction. At most
+    one version per (operator, kind) is active, enforced by the database.
+    """
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="feed_versions")
+    kind = models.CharField(max_length=16, choices=FeedKind.choices)
+    status = models.CharField(
+        max_length=16, choices=FeedStatus.choices, default=FeedStatus.QUEUED, db_index=True
+    )
+    source_file = models.FileField(upload_to=feed_upload_path, blank=True, max_length=300)
+    source_url = models.URLField(blank=True, max_length=1000)
+    original_filename = models.CharField(max_length=255, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    # {"stops": n, "routes": n, ...}: rows imported per table.
+    counts = models.JSONField(default=dict, blank=True)
+    # {"errors": [issue], "warnings": [issue]}, issue = {code, file, row, field, message}.
+    report = models.JSONField(default=dict, blank=True)
+    # Extra facts per kind (feed_info, service period, GBFS version, ...).
+    meta = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operator", "kind"],
+                condition=models.Q(status="active"),
+                name="one_active_feed_version_per_operator_and_kind",
+            )
+        ]
+        indexes = [models.Index(fields=["operator", "kind", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.operator.slug}/{self.kind}#{self.pk} ({self.status})"

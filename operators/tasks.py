@@ -1,0 +1,13 @@
+"""Celery tasks of the operators app: thin wrappers that call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from operators.services import feed_version_import
+
+
+@shared_task(name="operators.feed_version_import", acks_late=True)
+def feed_version_import_task(feed_version_id: int) -> str:
+    """Validate, load and activate one queued feed version."""
+    return feed_version_import(feed_version_id=feed_version_id).status
