@@ -1,0 +1,1 @@
+"""Benchmark scripts (`make bench`); figures go to docs/performance.md."""
