@@ -14,6 +14,7 @@ from maas.accounts.models import Role, User
 from operators.models import Operator
 from tests.factories import OperatorFactory, UserFactory
 
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SHARED_DATA = Path(
     os.environ.get("SHARED_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data")
 )
@@ -30,6 +31,8 @@ def pytest_configure(config: pytest.Config) -> None:
             missing.append("DATABASE_URL=postgres://...")
         if not SHARED_DATA.is_dir():
             missing.append(f"shared data at {SHARED_DATA}")
+        if not Path(CHROMIUM).is_file():
+            missing.append(CHROMIUM)
         if missing:
             raise pytest.UsageError(
                 "MAAS_REQUIRE_SERVICES is set but missing: " + ", ".join(missing)
@@ -39,11 +42,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_data = pytest.mark.skip(reason=f"shared data not found at {SHARED_DATA}")
     skip_redis = pytest.mark.skip(reason="REDIS_URL not set")
+    skip_browser = pytest.mark.skip(reason=f"{CHROMIUM} not installed")
     for item in items:
         if "shared_data" in item.keywords and not SHARED_DATA.is_dir():
             item.add_marker(skip_data)
         if "redis" in item.keywords and not os.environ.get("REDIS_URL"):
             item.add_marker(skip_redis)
+        if "browser" in item.keywords and not Path(CHROMIUM).is_file():
+            item.add_marker(skip_browser)
 
 
 @pytest.fixture
