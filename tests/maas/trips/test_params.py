@@ -112,4 +112,4 @@ def test_out_of_range_values_name_the_parameter(name: str, value: str) -> None:
 
     with pytest.raises(ValidationError) as raised:
         plan_query_parse(params={"from_stop": "a:1", "to_stop": "a:2", name: value}, now=NOW)
-    assert list(raised.value.detail) == [name]  # type: ignore[arg-type]
+    assert list(raised.value.detail) == [name]
