@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from routing.streets import StreetNetwork
 from routing.tables import FeedTables, active_service_ids, expand_frequencies
 
 FP_STATION = 0
@@ -195,7 +196,10 @@ class Timetable:
 
 
 def haversine_m(
-    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+    lat1: np.ndarray | float,
+    lon1: np.ndarray | float,
+    lat2: np.ndarray | float,
+    lon2: np.ndarray | float,
 ) -> np.ndarray:
     """Great-circle distance in metres (vectorised)."""
     p1 = np.radians(lat1)
@@ -315,13 +319,15 @@ def compile_timetable(
     walk_speed_mps: float = DEFAULT_WALK_SPEED_MPS,
     detour_factor: float = DEFAULT_DETOUR_FACTOR,
     max_footpath_m: float = DEFAULT_MAX_FOOTPATH_M,
+    street_networks: Sequence[StreetNetwork] = (),
 ) -> Timetable:
     """Compile feeds into a `Timetable` for the service `dates` (plus overnight spill-over).
 
     All feeds must share one time zone. Trips of the day before each date that run past
     midnight are included, so a query just after midnight sees them. Walking footpaths join
-    stops (across feeds too) within `max_footpath_m` walked metres (straight line x
-    `detour_factor`), timed at `walk_speed_mps`.
+    stops (across feeds too) within `max_footpath_m` walked metres, timed at
+    `walk_speed_mps`: along the streets of the first of `street_networks` that both stops
+    snap to, else straight line x `detour_factor`.
     """
     horizon = tuple(sorted(set(dates)))
     if not horizon:
@@ -518,6 +524,7 @@ def compile_timetable(
         walk_speed_mps=walk_speed_mps,
         detour_factor=detour_factor,
         max_footpath_m=max_footpath_m,
+        street_networks=street_networks,
     )
     fp_order, fp_start = _csr(fp_from, n_stops)
 
@@ -587,12 +594,15 @@ def _footpaths(
     walk_speed_mps: float,
     detour_factor: float,
     max_footpath_m: float,
+    street_networks: Sequence[StreetNetwork] = (),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(to, from, distance_m, duration_s, kind, stop_change_s) of all footpaths.
 
     Rules, in priority order for one (from, to) pair: transfers.txt (type 3 forbids the
     pair; otherwise min_transfer_time, or the walking time when absent), same parent station
-    (walking time), nearby stops within `max_footpath_m` walked metres (walking time).
+    (walking time), nearby stops within `max_footpath_m` walked metres (walking time) —
+    metres along the streets when both stops lie on the same street network, else straight
+    line x `detour_factor`.
     """
     n = len(lat)
     routable = location_type == 0
@@ -605,6 +615,28 @@ def _footpaths(
 
     # nearby stops (all feeds together, so operators join by walking)
     idx = np.flatnonzero(routable)
+    # network id each stop walks on (-1: none, straight line x detour instead)
+    on_network = np.full(n, -1, dtype=np.int64)
+    if max_footpath_m > 0:
+        for net_id, net in enumerate(street_networks):
+            free = idx[on_network[idx] < 0]
+            if len(free) < 2:
+                break
+            nodes, _ = net.snap(lat[free], lon[free])
+            on_net = free[nodes >= 0]
+            on_network[on_net] = net_id
+            src, dst, metres = net.distances_between(
+                lat[on_net], lon[on_net], max_distance_m=max_footpath_m
+            )
+            seconds = walk_duration_s(metres, walk_speed_mps)
+            for a, b, d, s in zip(
+                on_net[src].tolist(),
+                on_net[dst].tolist(),
+                metres.tolist(),
+                seconds.tolist(),
+                strict=True,
+            ):
+                pairs[(a, b)] = (d, s, FP_WALK)
     if len(idx) > 1 and max_footpath_m > 0:
         tree = cKDTree(unit_xyz(lat[idx], lon[idx]))
         raw = tree.query_pairs(chord_for_m(max_footpath_m / detour_factor), output_type="ndarray")
@@ -612,7 +644,9 @@ def _footpaths(
             a_idx = idx[raw[:, 0]]
             b_idx = idx[raw[:, 1]]
             dist = haversine_m(lat[a_idx], lon[a_idx], lat[b_idx], lon[b_idx]) * detour_factor
-            keep = dist <= max_footpath_m
+            # pairs on one street network were measured along its streets above
+            same_net = (on_network[a_idx] >= 0) & (on_network[a_idx] == on_network[b_idx])
+            keep = (dist <= max_footpath_m) & ~same_net
             dur = walk_duration_s(dist, walk_speed_mps)
             for a, b, d, s in zip(
                 a_idx[keep].tolist(),

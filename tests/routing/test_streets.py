@@ -56,3 +56,51 @@ def test_points_off_the_extract_do_not_snap(portland: StreetNetwork) -> None:
     nodes, snap_m = portland.snap(np.array([45.5, 35.68]), np.array([-124.5, 139.76]))
     assert nodes.tolist() == [-1, -1]
     assert np.isinf(snap_m).all()
+
+
+def test_footpaths_follow_the_streets_where_stops_are_on_the_extract(
+    portland: StreetNetwork,
+) -> None:
+    import datetime as dt
+
+    from routing.gtfs_zip import read_gtfs_zip
+    from routing.timetable import FP_WALK, compile_timetable, haversine_m
+
+    # given: TriMet's MAX Green line + Portland Streetcar; 93 of 103 stops are in the extract
+    feed = read_gtfs_zip(SHARED_DATA / "gtfs" / "trimet_portland_2routes.zip", "trimet")
+    day = dt.date(2015, 3, 31)
+    plain = compile_timetable([feed], [day])
+    streets = compile_timetable([feed], [day], street_networks=[portland])
+    # then: every walking footpath between two on-network stops has the street length
+    fw = streets.forward
+    nodes, _ = portland.snap(streets.stop_lat, streets.stop_lon)
+    checked = 0
+    for a in range(streets.n_stops):
+        for k in range(int(fw.fp_start[a]), int(fw.fp_start[a + 1])):
+            b = int(fw.fp_to[k])
+            if fw.fp_kind[k] != FP_WALK:
+                continue
+            straight = float(
+                haversine_m(
+                    streets.stop_lat[a],
+                    streets.stop_lon[a],
+                    streets.stop_lat[b],
+                    streets.stop_lon[b],
+                )
+            )
+            if nodes[a] >= 0 and nodes[b] >= 0:
+                src, dst, metres = portland.distances_between(
+                    streets.stop_lat[[a, b]], streets.stop_lon[[a, b]], max_distance_m=1000
+                )
+                assert (int(src[0]), int(dst[0])) == (0, 1)
+                assert float(fw.fp_distance_m[k]) == pytest.approx(float(metres[0]))
+                assert float(fw.fp_distance_m[k]) >= straight
+                checked += 1
+            else:
+                assert float(fw.fp_distance_m[k]) == pytest.approx(straight * 1.3)
+    assert checked > 100
+    # and the plain build used straight line x 1.3 for every walking pair
+    pw = plain.forward
+    walk = pw.fp_kind == FP_WALK
+    assert walk.sum() > 0
+    assert (pw.fp_distance_m[walk] <= 1000.0).all()
