@@ -18,4 +18,12 @@ app.autodiscover_tasks()
 
 # Every periodic job of the system, in one place. Later issues add GBFS polling,
 # hold expiry, the platform push and aggregation here.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # GBFS: the dispatcher claims each file whose own ttl (at least GBFS_MIN_TTL_S) has
+    # elapsed and queues one poll per file; it runs often so a 10 s ttl is honoured.
+    "gbfs-poll-due": {
+        "task": "gbfs.poll_due",
+        "schedule": float(os.environ.get("GBFS_POLL_INTERVAL_S", "10")),
+        "options": {"expires": 30},
+    },
+}

@@ -49,9 +49,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "operators",
+    "operators.gbfs",
+    "operators.tourism",
+    "operators.gtfs",
     "maas.core",
     "maas.accounts",
     "maas.platform",
+    "maas.trips",
     "maas.web",
 ]
 
@@ -213,8 +217,45 @@ STATS_K: int = env.int("STATS_K", default=10)
 # (older ones keep only their record and report), and the largest accepted upload.
 FEED_VERSIONS_RETAINED: int = env.int("FEED_VERSIONS_RETAINED", default=2)
 FEED_UPLOAD_MAX_BYTES: int = env.int("FEED_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
+# GBFS: polling never faster than GBFS_MIN_TTL_S per file (whatever the file's ttl says);
+# the beat dispatcher runs every GBFS_POLL_INTERVAL_S; one HTTP request waits at most
+# GBFS_HTTP_TIMEOUT_S; a file larger than GBFS_MAX_FILE_BYTES is refused.
+GBFS_MIN_TTL_S: int = env.int("GBFS_MIN_TTL_S", default=10)
+GBFS_POLL_INTERVAL_S: float = env.float("GBFS_POLL_INTERVAL_S", default=10.0)
+GBFS_HTTP_TIMEOUT_S: float = env.float("GBFS_HTTP_TIMEOUT_S", default=10.0)
+GBFS_MAX_FILE_BYTES: int = env.int("GBFS_MAX_FILE_BYTES", default=20 * 1024 * 1024)
+# Zip-bomb guards, checked on the zip directory before anything is decompressed: the total
+# uncompressed size, the compression ratio of any member over 1 MiB, and the member count.
+FEED_ZIP_MAX_UNCOMPRESSED_BYTES: int = env.int(
+    "FEED_ZIP_MAX_UNCOMPRESSED_BYTES", default=1024 * 1024 * 1024
+)
+FEED_ZIP_MAX_RATIO: int = env.int("FEED_ZIP_MAX_RATIO", default=200)
+FEED_ZIP_MAX_MEMBERS: int = env.int("FEED_ZIP_MAX_MEMBERS", default=500)
 # Operator API keys: the key prefix identifies the key, only a hash of the secret is stored.
 API_KEY_PREFIX_LENGTH = 8
+
+# ------------------------------------------------------------------ routing network
+# Snapshots are written under SNAPSHOT_DIR and cover SNAPSHOT_HORIZON_DAYS service days from
+# SNAPSHOT_HORIZON_START ("today" in TIME_ZONE, or a date such as 2025-12-01 for a feed whose
+# service lies in the past or future). A build runs whenever the set of active feed
+# versions changes (SNAPSHOT_AUTO_BUILD) and by `manage.py build_snapshot`.
+SNAPSHOT_DIR = Path(env.str("SNAPSHOT_DIR", default=str(VAR_DIR / "snapshots")))
+SNAPSHOT_HORIZON_START: str = env.str("SNAPSHOT_HORIZON_START", default="today")
+SNAPSHOT_HORIZON_DAYS: int = env.int("SNAPSHOT_HORIZON_DAYS", default=7)
+SNAPSHOT_AUTO_BUILD: bool = env.bool("SNAPSHOT_AUTO_BUILD", default=True)
+SNAPSHOT_KEEP: int = env.int("SNAPSHOT_KEEP", default=3)
+# How often an API process looks for a newer snapshot (one indexed query).
+SNAPSHOT_POLL_S: float = env.float("SNAPSHOT_POLL_S", default=5.0)
+# OSM extracts (.osm.pbf, comma list) for walking footpaths; none: straight line x detour.
+OSM_EXTRACTS: list[str] = env.list("OSM_EXTRACTS", default=[])
+ROUTING_WALK_SPEED_MPS: float = env.float("ROUTING_WALK_SPEED_MPS", default=1.2)
+ROUTING_DETOUR_FACTOR: float = env.float("ROUTING_DETOUR_FACTOR", default=1.3)
+ROUTING_MAX_FOOTPATH_M: float = env.float("ROUTING_MAX_FOOTPATH_M", default=1000.0)
+# A coordinate farther than this from every stop is outside the network (400).
+ROUTING_COVERAGE_M: float = env.float("ROUTING_COVERAGE_M", default=5000.0)
+# When `depart_at`/`arrive_by` is omitted: now, or this fixed time (the demo sets one inside
+# its feeds' service period).
+PLAN_DEFAULT_TIME: str = env.str("PLAN_DEFAULT_TIME", default="")
 
 # ------------------------------------------------------------------ logging
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")

@@ -12,7 +12,10 @@ from maas.web import views as web_views
 api_v1 = [
     path("", include("maas.accounts.urls")),
     path("", include("operators.urls")),
+    path("", include("operators.gbfs.urls")),
+    path("", include("operators.tourism.urls")),
     path("", include("maas.platform.urls")),
+    path("", include("maas.trips.urls")),
 ]
 
 urlpatterns = [

@@ -28,6 +28,11 @@ class FeedImporter(Protocol):
 # One entry per kind; each feed-kind package adds its importer here.
 IMPORTERS: dict[str, FeedImporter] = {}
 
+from operators.gtfs.importer import GTFS_FLEX_IMPORTER, GTFS_IMPORTER  # noqa: E402
+
+IMPORTERS[FeedKind.GTFS] = GTFS_IMPORTER
+IMPORTERS[FeedKind.GTFS_FLEX] = GTFS_FLEX_IMPORTER
+
 
 def importer_get(*, kind: str) -> FeedImporter:
     """The importer for `kind`; raises KeyError for a kind without one."""

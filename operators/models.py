@@ -139,3 +139,34 @@ class FeedVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operator.slug}/{self.kind}#{self.pk} ({self.status})"
+
+
+class SnapshotStatus(models.TextChoices):
+    BUILDING = "building"
+    READY = "ready"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+
+class NetworkSnapshot(models.Model):
+    """A compiled routing network built from the active feed versions, saved on disk
+    (`routing.snapshot`). API processes serve the newest ready one and switch to a newer
+    one without a restart; a failed build leaves the previous one serving."""
+
+    version = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        max_length=16, choices=SnapshotStatus.choices, default=SnapshotStatus.BUILDING
+    )
+    path = models.CharField(max_length=500, blank=True)
+    feed_version_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    meta = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "-id"])]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.version} ({self.status})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from operators.models import FeedStatus, FeedVersion, Operator
+from operators.models import FeedStatus, FeedVersion, NetworkSnapshot, Operator, SnapshotStatus
 
 
 def operator_list() -> QuerySet[Operator]:
@@ -39,3 +39,8 @@ def active_feed_version_ids(*, operator_ids: list[int]) -> dict[int, list[int]]:
     for operator_id, version_id in rows:
         result[operator_id].append(version_id)
     return result
+
+
+def network_snapshot_current() -> NetworkSnapshot | None:
+    """The newest ready network snapshot, or None before the first build."""
+    return NetworkSnapshot.objects.filter(status=SnapshotStatus.READY).order_by("-id").first()

@@ -235,9 +235,13 @@ class FeedVersionStateError(Exception):
 
 
 def feed_versions_changed(*, operator_id: int) -> None:
-    """After the set of active versions changed: apply retention. (The routing issue adds
-    the network snapshot rebuild here.)"""
+    """After the set of active versions changed: apply retention and queue a rebuild of
+    the routing network snapshot (which skips the work if nothing it uses changed)."""
     feed_versions_retention_apply(operator_id=operator_id)
+    if settings.SNAPSHOT_AUTO_BUILD:
+        from operators.tasks import network_snapshot_build_task
+
+        network_snapshot_build_task.delay()
 
 
 def feed_versions_retention_apply(*, operator_id: int) -> int:

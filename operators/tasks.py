@@ -11,3 +11,12 @@ from operators.services import feed_version_import
 def feed_version_import_task(feed_version_id: int) -> str:
     """Validate, load and activate one queued feed version."""
     return feed_version_import(feed_version_id=feed_version_id).status
+
+
+@shared_task(name="operators.network_snapshot_build", acks_late=True)
+def network_snapshot_build_task(force: bool = False) -> str:
+    """Rebuild the routing network snapshot from the active feed versions."""
+    from operators.network import network_snapshot_build
+
+    snapshot = network_snapshot_build(force=force)
+    return f"{snapshot.version} {snapshot.status}"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from operators import apis
 
@@ -18,4 +18,5 @@ urlpatterns = [
         apis.FeedVersionActivateApi.as_view(),
         name="feed-activate",
     ),
+    path("", include("operators.gtfs.urls")),
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -63,6 +64,20 @@ def _clear_throttle_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _snapshot_isolation(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # Snapshots are written to a per-test folder and built only where a test asks for it
+    # (SNAPSHOT_AUTO_BUILD), and no API process state leaks between tests.
+    from maas.trips.services import snapshot_reset
+
+    settings.SNAPSHOT_DIR = tmp_path_factory.mktemp("snapshots")
+    settings.SNAPSHOT_AUTO_BUILD = False
+    settings.SNAPSHOT_POLL_S = 0.0
+    snapshot_reset()
+    yield
+    snapshot_reset()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from maas.core.errors import ApiError
@@ -35,7 +34,7 @@ class PlanQuery:
     origin_stop: str | None  # "<operator>:<stop_id>"
     destination: LatLon | None
     destination_stop: str | None
-    time: dt.datetime  # aware
+    time: dt.datetime | None  # aware; None: the server's default (now)
     arrive_by: bool
     modes: tuple[str, ...]
     wheelchair: bool
@@ -105,7 +104,9 @@ class PlanInputSerializer(serializers.Serializer[Any]):
         return fields
 
 
-def plan_query_parse(*, params: Any, now: dt.datetime | None = None) -> PlanQuery:
+def plan_query_parse(
+    *, params: Any, default_time: dt.datetime | None = None, now: dt.datetime | None = None
+) -> PlanQuery:
     """Validate query parameters into a PlanQuery (400 `ApiError`s on any problem)."""
     data = PlanInputSerializer(data=params)
     data.is_valid(raise_exception=True)
@@ -133,7 +134,7 @@ def plan_query_parse(*, params: Any, now: dt.datetime | None = None) -> PlanQuer
             details={"parameters": ["depart_at", "arrive_by"]},
         )
     arrive_by = "arrive_by" in v
-    when = v.get("arrive_by") or v.get("depart_at") or now or timezone.now()
+    when = v.get("arrive_by") or v.get("depart_at") or now or default_time
 
     modes: tuple[str, ...] = ALL_MODES
     if v.get("modes"):

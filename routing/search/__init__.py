@@ -1,7 +1,7 @@
 """RAPTOR search over a compiled `Timetable` (numba kernel in `routing.search.kernel`).
 
-Public entry point: `plan` (depart_at, arrive_by and range queries), with `StopAccess`,
-`SearchOptions` and `PlanResult`.
+Public entry points: `plan` (depart_at, arrive_by and range queries) and `direct_walk`,
+with `StopAccess`, `SearchOptions` and `PlanResult`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from routing.search.engine import (
     PlanResult,
     SearchOptions,
     StopAccess,
+    direct_walk,
     plan,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "PlanResult",
     "SearchOptions",
     "StopAccess",
+    "direct_walk",
     "plan",
 ]

@@ -25,6 +25,7 @@ from routing.itinerary import (
 )
 from routing.search.kernel import FP_TRANSFER, INF, collect_departures, raptor
 from routing.timetable import (
+    DEFAULT_DETOUR_FACTOR,
     DEFAULT_WALK_SPEED_MPS,
     REVERSE_OFFSET_S,
     SECONDS_PER_DAY,
@@ -640,6 +641,9 @@ def plan(
             origin_place=origin_place,
             destination_place=destination_place,
         )
+        if window_s:
+            # a later run may still find a journey that leaves after the window closes
+            found = [it for it in found if it.departure_s <= time_s + window_s]
         return pareto_filter(found, by_departure=by_departure, by_arrival=by_arrival)
 
     if not options.wheelchair:
@@ -655,3 +659,39 @@ def plan(
     if not result:
         return PlanResult([], REASON_NO_CONNECTION)
     return PlanResult(result)
+
+
+def direct_walk(
+    tt: Timetable,
+    origin: Place,
+    destination: Place,
+    time_s: int,
+    options: SearchOptions | None = None,
+    *,
+    arrive_by: bool = False,
+    detour_factor: float = DEFAULT_DETOUR_FACTOR,
+) -> Itinerary | None:
+    """The walk-only journey between two coordinates (straight line x `detour_factor`), or
+    None when it is longer than `options.max_walk_m`. Leaves at `time_s`, or with
+    `arrive_by` arrives at it."""
+    from routing.timetable import haversine_m, walk_duration_s
+
+    options = options or SearchOptions()
+    distance_m = (
+        float(haversine_m(origin.lat, origin.lon, destination.lat, destination.lon)) * detour_factor
+    )
+    if distance_m > options.max_walk_m:
+        return None
+    duration_s = int(walk_duration_s(distance_m, options.walk_speed_mps))
+    start_s = time_s - duration_s if arrive_by else time_s
+    leg = _Builder(tt, options)._walk_leg(origin, destination, start_s, duration_s, distance_m)
+    return Itinerary(
+        legs=(leg,),
+        departure=leg.departure,
+        arrival=leg.arrival,
+        departure_s=leg.departure_s,
+        arrival_s=leg.arrival_s,
+        duration_s=duration_s,
+        transfers=0,
+        walk_m=leg.distance_m,
+    )

@@ -195,6 +195,7 @@ def raptor(
             time0 = pattern_time_start[p]
             trip = -1
             board_pos = -1
+            board_walked = False  # the boarding label was reached by a footpath
             for i in range(first, n_pos):
                 s = pattern_stops[stop0 + i]
                 if not stop_ok[s]:
@@ -241,6 +242,12 @@ def raptor(
                         if j < n_trip and (trip < 0 or j < trip):
                             trip = j
                             board_pos = i
+                            board_walked = board_fp[k - 1, s] >= 0
+                        elif j == trip and board_walked and board_fp[k - 1, s] < 0:
+                            # Same vehicle, same arrivals: rather board it here, where the
+                            # traveller already is, than walk to an earlier stop of its route.
+                            board_pos = i
+                            board_walked = False
         # footpaths (and the change at the same stop) after this round's arrivals
         for m in range(n_arrived):
             s = arrived_list[m]

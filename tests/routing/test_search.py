@@ -423,3 +423,28 @@ def test_without_a_shape_geometry_joins_the_stops_passed() -> None:
     leg = query(tt, "A", "C", "07:00").itineraries[0].legs[0]
     # then
     assert leg.geometry == [[138.0, 35.0], [138.0, 35.05], [138.0, 35.1]]
+
+
+def test_boards_where_the_traveller_is_rather_than_walking_back_along_the_route() -> None:
+    # given: the line runs W -> O -> C; W is a 360 m walk from O, the origin. The trip can
+    # be caught at W (after the walk) or at O itself, with the same arrival.
+    stops = [("W", 35.0, 138.0), ("O", 35.0, 138.00304), ("C", 35.1, 138.0)]
+    tt = compile_one(
+        feed(stops, [("line-1", "WK", [("W", "08:10"), ("O", "08:12"), ("C", "08:40")])])
+    )
+    # when
+    result = query(tt, "O", "C", "08:00")
+    # then: ride from O, no walk back to W
+    assert summary(result) == [("08:12:00", "08:40:00", "0", "t:line-1:O->C")]
+
+
+def test_rides_along_rather_than_walking_ahead_to_a_later_stop() -> None:
+    # given: the origin O is first on the line; A is a 360 m walk ahead of it
+    stops = [("O", 35.0, 138.0), ("A", 35.0, 138.00304), ("C", 35.1, 138.0)]
+    tt = compile_one(
+        feed(stops, [("line-1", "WK", [("O", "08:10"), ("A", "08:12"), ("C", "08:40")])])
+    )
+    # when
+    result = query(tt, "O", "C", "08:00")
+    # then: board at O and stay on
+    assert summary(result) == [("08:10:00", "08:40:00", "0", "t:line-1:O->C")]

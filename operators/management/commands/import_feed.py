@@ -14,8 +14,10 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from operators.gbfs.bundle import gbfs_bundle_from_path
 from operators.models import FeedKind, FeedStatus, Operator
 from operators.services import feed_version_create, feed_version_import, operator_create
 
@@ -49,6 +51,17 @@ class Command(BaseCommand):
         if kind == FeedKind.GBFS and is_url:
             feed_version = feed_version_create(
                 operator=operator, kind=kind, source_url=source, enqueue=False
+            )
+        elif kind == FeedKind.GBFS and Path(source).suffix != ".zip":
+            # A folder of GBFS files or a local gbfs.json: bundled as pushed files.
+            if not Path(source).exists():
+                raise CommandError(f"No such file or folder: {source}")
+            feed_version = feed_version_create(
+                operator=operator,
+                kind=kind,
+                upload=ContentFile(gbfs_bundle_from_path(Path(source)), name="gbfs.zip"),
+                original_filename=Path(source).name,
+                enqueue=False,
             )
         else:
             path = self._local_copy(source) if is_url else Path(source)

@@ -13,8 +13,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from operators.gbfs.demo import gbfs_demo_load
+from operators.gtfs.demo import gtfs_demo_load
 from operators.models import Operator
 from operators.services import operator_create
+from operators.tourism.demo import tourism_demo_load
 
 DEMO_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo"
 
@@ -30,3 +33,14 @@ class Command(BaseCommand):
                 created += 1
         total = Operator.objects.count()
         self.stdout.write(f"demo: {created} operators created, {total} in all")
+        # The public-domain Yamanashi buses (imported once; skipped while one is active).
+        self.stdout.write(
+            gtfs_demo_load(operator_slug="yamanashi-bus", path=DEMO_DIR / "yamanashi_gtfs.zip")
+        )
+        # The demo bike share (pushed files, no network needed) and tourist attractions.
+        self.stdout.write(
+            gbfs_demo_load(operator_slug="kofu-cycle", folder=DEMO_DIR / "kofu-cycle")
+        )
+        self.stdout.write(
+            tourism_demo_load(operator_slug="fuji-tourism", folder=DEMO_DIR / "fuji-tourism")
+        )

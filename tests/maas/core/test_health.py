@@ -11,12 +11,19 @@ def test_healthz() -> None:
 
 
 @pytest.mark.django_db
-def test_readyz_reports_database(settings: object) -> None:
+def test_readyz_reports_each_check() -> None:
+    # given: the database answers, but no network snapshot was built yet
     response = Client().get("/readyz")
-    assert response.status_code == 200
+    # then
+    assert response.status_code == 503
     body = response.json()
-    assert body["status"] == "ready"
+    assert body["status"] == "not_ready"
     assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["snapshot"] == {
+        "ok": False,
+        "detail": "no network snapshot has been built yet",
+    }
+    assert body["error"]["message"] == "Not ready: no network snapshot has been built yet"
 
 
 @pytest.mark.django_db
