@@ -24,8 +24,16 @@ var/secret_key:
 	@echo "generated var/secret_key"
 
 # Development server on the embedded defaults: SQLite under var/, Celery tasks eager.
+# The demo's Yamanashi buses run their fullest timetable in 2019 (most services of the feed
+# ended by 2020-03 or 2025-03), so the demo network covers the week from Monday 2019-12-02
+# and a plan without a time defaults to 09:00 that Monday. Override either in the environment.
+DEMO_HORIZON_START ?= 2019-12-02
+DEMO_DEFAULT_TIME ?= 2019-12-02T09:00:00+09:00
+
 run: install var/secret_key
-	@export DJANGO_SECRET_KEY="$$(cat var/secret_key)" DJANGO_DEBUG=$${DJANGO_DEBUG:-true}; \
+	@export DJANGO_SECRET_KEY="$$(cat var/secret_key)" DJANGO_DEBUG=$${DJANGO_DEBUG:-true} \
+	SNAPSHOT_HORIZON_START=$${SNAPSHOT_HORIZON_START:-$(DEMO_HORIZON_START)} \
+	PLAN_DEFAULT_TIME=$${PLAN_DEFAULT_TIME:-$(DEMO_DEFAULT_TIME)}; \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py collectstatic --noinput -v0 && \
 	$(BIN)/python manage.py load_demo && \

@@ -140,7 +140,9 @@ def network_snapshot_build(*, force: bool = False) -> NetworkSnapshot:
         .select_related("operator")
         .order_by("id")
     )
-    ids = [v.pk for v in routed]
+    # GBFS versions count too: their stations are nodes of the graph.
+    bikes = FeedVersion.objects.filter(status=FeedStatus.ACTIVE, kind=FeedKind.GBFS)
+    ids = sorted([v.pk for v in routed] + list(bikes.values_list("id", flat=True)))
     current = NetworkSnapshot.objects.filter(status=SnapshotStatus.READY).first()
     if current is not None and current.feed_version_ids == ids and not force:
         return current

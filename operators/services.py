@@ -226,7 +226,9 @@ def feed_version_activate(
         fields["report"] = report
     FeedVersion.objects.filter(pk=locked.pk).update(**fields)
     locked.refresh_from_db()
-    transaction.on_commit(lambda: feed_versions_changed(operator_id=locked.operator_id))
+    transaction.on_commit(
+        lambda: feed_versions_changed(operator_id=locked.operator_id, kind=locked.kind)
+    )
     return locked
 
 
@@ -234,14 +236,18 @@ class FeedVersionStateError(Exception):
     """The version is not in a state that allows the operation."""
 
 
-def feed_versions_changed(*, operator_id: int) -> None:
+def feed_versions_changed(*, operator_id: int, kind: str) -> None:
     """After the set of active versions changed: apply retention and queue a rebuild of
     the routing network snapshot (which skips the work if nothing it uses changed)."""
     feed_versions_retention_apply(operator_id=operator_id)
-    if settings.SNAPSHOT_AUTO_BUILD:
+    if settings.SNAPSHOT_AUTO_BUILD and kind in NETWORK_KINDS:
         from operators.tasks import network_snapshot_build_task
 
         network_snapshot_build_task.delay()
+
+
+#: Kinds whose activation changes the routing network (tourism does not).
+NETWORK_KINDS = (FeedKind.GTFS, FeedKind.GTFS_FLEX, FeedKind.GBFS)
 
 
 def feed_versions_retention_apply(*, operator_id: int) -> int:

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from operators.gbfs.demo import gbfs_demo_load
 from operators.gtfs.demo import gtfs_demo_load
-from operators.models import Operator
+from operators.models import Operator, SnapshotStatus
+from operators.network import network_snapshot_build
 from operators.services import operator_create
 from operators.tourism.demo import tourism_demo_load
 
@@ -43,4 +44,13 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             tourism_demo_load(operator_slug="fuji-tourism", folder=DEMO_DIR / "fuji-tourism")
+        )
+        # A plannable network (skipped when the newest snapshot has these feed versions).
+        snapshot = network_snapshot_build()
+        if snapshot.status != SnapshotStatus.READY:
+            raise CommandError(f"demo network snapshot failed: {snapshot.error}")
+        dates = snapshot.meta.get("dates", [])
+        self.stdout.write(
+            f"demo: network snapshot {snapshot.version} covers "
+            f"{dates[0] if dates else '?'}..{dates[-1] if dates else '?'}"
         )
