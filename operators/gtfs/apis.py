@@ -150,7 +150,7 @@ class StopDeparturesApi(APIView):
             "departures": [
                 {
                     "time": d.time.isoformat(),
-                    "trip_id": d.trip_id,
+                    "trip_id": f"{operator.slug}:{d.trip_id}",
                     "headsign": d.headsign,
                     "route": {
                         "id": f"{operator.slug}:{d.route_id}",

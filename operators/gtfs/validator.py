@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -541,6 +542,7 @@ class FeedValidator:
         lat_bad = (lat < -90) | (lat > 90)
         lon_bad = (lon < -180) | (lon > 180)
         swapped = lat_bad & ~lon_bad & (lat.abs() <= 180) & (lon.abs() <= 90)
+        swapped = swapped | _swapped_within_range(lat, lon, lat_bad | lon_bad)
         _rows(
             self.issues,
             swapped,
@@ -550,7 +552,7 @@ class FeedValidator:
             message=lambda i: (
                 f"{lat_col}={raw.at[i, lat_col]} and {lon_col}="
                 f"{raw.at[i, lon_col]}: latitude and longitude look swapped (a latitude must lie "
-                "within ±90°)."
+                "within ±90°, and swapped back the point lies among the feed's other stops)."
             ),
         )
         for column, bad, limit in ((lat_col, lat_bad & ~swapped, 90), (lon_col, lon_bad, 180)):
@@ -938,3 +940,31 @@ def _location_of(
         "max_lat": max(lats),
         "max_lon": max(lons),
     }
+
+
+#: A stop this far from the feed's median point, which swapped back lies within
+#: _SWAPPED_NEAR_M of it, has its latitude and longitude swapped (e.g. Milan's 9.19,45.46).
+_SWAPPED_FAR_M = 500_000.0
+_SWAPPED_NEAR_M = 100_000.0
+_MIN_STOPS_FOR_CLUSTER = 5
+
+
+def _swapped_within_range(lat: pd.Series, lon: pd.Series, out_of_range: pd.Series) -> pd.Series:
+    """Rows whose coordinates are valid numbers but swapped: far from where the feed's other
+    stops are, and right among them once swapped back."""
+    ok = lat.notna() & lon.notna() & ~out_of_range
+    result = pd.Series(False, index=lat.index)
+    if ok.sum() < _MIN_STOPS_FOR_CLUSTER:
+        return result
+    centre_lat, centre_lon = float(lat[ok].median()), float(lon[ok].median())
+
+    def metres(a_lat: pd.Series, a_lon: pd.Series) -> pd.Series:
+        p1, p2 = np.radians(a_lat), math.radians(centre_lat)
+        dp, dl = p2 - p1, math.radians(centre_lon) - np.radians(a_lon)
+        h = np.sin(dp / 2) ** 2 + np.cos(p1) * math.cos(p2) * np.sin(dl / 2) ** 2
+        return 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+
+    as_is = metres(lat.where(ok), lon.where(ok))
+    swapped_back = metres(lon.where(ok & (lon.abs() <= 90)), lat.where(ok))
+    result[ok] = ((as_is > _SWAPPED_FAR_M) & (swapped_back < _SWAPPED_NEAR_M))[ok].fillna(False)
+    return result.astype(bool)

@@ -72,9 +72,9 @@ def test_yamanashi_departures_at_a_fixed_time(
         "time_zone": "Asia/Tokyo",
     }
     assert [(d["time"], d["trip_id"]) for d in body["departures"]] == [
-        ("2019-06-03T08:04:00+09:00", "4853"),
-        ("2019-06-03T08:06:00+09:00", "4847"),
-        ("2019-06-03T08:07:00+09:00", "3252"),
+        ("2019-06-03T08:04:00+09:00", "yamanashi-bus:4853"),
+        ("2019-06-03T08:06:00+09:00", "yamanashi-bus:4847"),
+        ("2019-06-03T08:07:00+09:00", "yamanashi-bus:3252"),
     ]
 
 
@@ -114,7 +114,7 @@ def test_departures_include_previous_service_day_after_midnight(
     assert response.json()["departures"] == [
         {
             "time": "2025-06-03T00:10:00+09:00",
-            "trip_id": "T2",
+            "trip_id": "alpha-bus:T2",
             "headsign": "甲府駅",
             "route": {
                 "id": "alpha-bus:R1",
