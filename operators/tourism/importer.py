@@ -325,7 +325,18 @@ def _attractions_from_geojson(text: str, issues: IssueCollector) -> list[dict[st
     for n, feature in enumerate(features, start=1):
         feature = feature if isinstance(feature, dict) else {}
         geometry = feature.get("geometry") or {}
+        if not isinstance(geometry, dict):
+            geometry = {}  # reported below as invalid_geometry
         raw_props = feature.get("properties") or {}
+        if not isinstance(raw_props, dict):
+            issues.error(
+                "invalid_geojson",
+                "A feature's properties must be an object of attraction fields.",
+                file=name,
+                row=n,
+                field="properties",
+            )
+            raw_props = {}
         props = {k: str(v) for k, v in raw_props.items() if v is not None}
         props.setdefault("attraction_id", str(feature.get("id") or ""))
         coords = geometry.get("coordinates") if isinstance(geometry, dict) else None

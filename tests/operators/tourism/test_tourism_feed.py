@@ -273,6 +273,28 @@ def test_geojson_attractions_in_a_subfolder_and_shift_jis(operator_member: User)
     assert (gorge.lat, gorge.lon, gorge.opening_hours) == (35.7368, 138.5653, {})
 
 
+def test_geojson_features_that_are_not_objects_are_reported_not_crashed(
+    operator_member: User,
+) -> None:
+    # given: a feature whose geometry is a string and one whose properties are a list
+    geojson = (
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "geometry": "35.7,138.5", "properties": {"attraction_id": "a"}},'
+        '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [138.5, 35.7]},'
+        ' "properties": ["b"]}]}'
+    )
+    # when
+    feed_version = _upload(
+        client_for(operator_member), _zip({"attractions.geojson": geojson.encode()})
+    )
+    # then: clear errors naming the row and field, no internal error
+    assert feed_version.status == FeedStatus.FAILED
+    errors = _issues(feed_version, "errors")
+    assert ("invalid_geometry", "attractions.geojson", 1, "geometry") in errors
+    assert ("invalid_geojson", "attractions.geojson", 2, "properties") in errors
+    assert "internal_error" not in [code for code, *_ in errors]
+
+
 def test_load_demo_loads_bike_share_and_tourism_idempotently() -> None:
     from django.core.management import call_command
 
