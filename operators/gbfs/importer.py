@@ -128,7 +128,7 @@ def _read_bundle(feed_version: FeedVersion, issues: IssueCollector) -> RawFiles 
                 path = PurePosixPath(info.filename)
                 if path.is_absolute() or ".." in path.parts:
                     issues.error(
-                        "unsafe_zip_entry",
+                        "unsafe_path_in_zip",
                         f"{info.filename!r} is an absolute or parent-relative path.",
                         file=info.filename,
                     )

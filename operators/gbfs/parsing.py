@@ -68,7 +68,7 @@ def decode_json(raw: bytes, *, name: str, issues: IssueCollector) -> Any | None:
     try:
         return json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        issues.error("invalid_encoding", f"Not UTF-8: {exc.reason}.", file=file_label(name))
+        issues.error("undecodable_text", f"Not UTF-8: {exc.reason}.", file=file_label(name))
     except json.JSONDecodeError as exc:
         issues.error(
             "malformed_json",

@@ -156,7 +156,7 @@ def _read_zip(feed_version: FeedVersion, issues: IssueCollector) -> dict[str, st
                 path = PurePosixPath(info.filename)
                 if path.is_absolute() or ".." in path.parts:
                     issues.error(
-                        "unsafe_zip_entry",
+                        "unsafe_path_in_zip",
                         f"{info.filename!r} is an absolute or parent-relative path.",
                         file=info.filename,
                     )
@@ -188,7 +188,7 @@ def _decode(raw: bytes, name: str, issues: IssueCollector) -> str | None:
     try:
         text = raw.decode("cp932")
     except UnicodeDecodeError:
-        issues.error("invalid_encoding", "Neither UTF-8 nor Shift_JIS (CP932).", file=name)
+        issues.error("undecodable_text", "Neither UTF-8 nor Shift_JIS (CP932).", file=name)
         return None
     issues.warning("non_utf8_encoding", "Decoded as Shift_JIS (CP932); use UTF-8.", file=name)
     return text

@@ -220,7 +220,7 @@ def test_every_problem_is_reported_and_the_previous_version_keeps_serving(
             "lon",
         ),
         ({"attractions.csv": b""}, "empty_file", "attractions.csv", None),
-        ({"../attractions.csv": b"x"}, "unsafe_zip_entry", "../attractions.csv", None),
+        ({"../attractions.csv": b"x"}, "unsafe_path_in_zip", "../attractions.csv", None),
     ],
 )
 def test_unusable_uploads_fail_with_exact_codes(
