@@ -54,7 +54,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 typecheck: install
-	DJANGO_DEBUG=true $(BIN)/mypy maas operators routing tests
+	DJANGO_DEBUG=true $(BIN)/mypy maas operators routing tests benchmarks
 
 importlint: install
 	DJANGO_DEBUG=true $(BIN)/lint-imports

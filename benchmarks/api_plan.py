@@ -143,6 +143,7 @@ def bench_feed(name: str) -> dict[str, Any]:
         "SNAPSHOT_AUTO_BUILD": "false",
         "SNAPSHOT_POLL_S": "3600",
         "API_ANON_RATE": "100000/min",
+        "API_USER_RATE": "100000/min",
         "LOG_LEVEL": "WARNING",
         "MEDIA_ROOT": str(ROOT / "var" / "bench" / "media"),
     }

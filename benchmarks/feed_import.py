@@ -47,7 +47,7 @@ def _admin(sql: str, maintenance_url: str) -> None:
     import psycopg
 
     with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql.encode())
 
 
 def _one(path: Path, kind: str) -> dict[str, Any]:
@@ -138,6 +138,7 @@ def main() -> None:
                     check=False,
                 )
                 lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+                row: dict[str, Any]
                 if done.returncode != 0 or not lines:
                     row = {
                         "feed": f"{folder}/{path.name}",

@@ -26,4 +26,11 @@ app.conf.beat_schedule = {
         "schedule": float(os.environ.get("GBFS_POLL_INTERVAL_S", "10")),
         "options": {"expires": 30},
     },
+    # On-demand: HELD rides past expires_at become EXPIRED (their seats are already free
+    # to the dispatcher; the sweep makes the state visible to bookings and operators).
+    "ondemand-rides-expire": {
+        "task": "ondemand.rides_expire",
+        "schedule": float(os.environ.get("ONDEMAND_EXPIRE_INTERVAL_S", "30")),
+        "options": {"expires": 60},
+    },
 }

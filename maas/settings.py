@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "operators.gbfs",
     "operators.tourism",
     "operators.gtfs",
+    "operators.ondemand",
     "maas.core",
     "maas.accounts",
     "maas.platform",
@@ -231,6 +232,10 @@ FEED_ZIP_MAX_UNCOMPRESSED_BYTES: int = env.int(
 )
 FEED_ZIP_MAX_RATIO: int = env.int("FEED_ZIP_MAX_RATIO", default=200)
 FEED_ZIP_MAX_MEMBERS: int = env.int("FEED_ZIP_MAX_MEMBERS", default=500)
+# On-demand: a seat hold lasts ONDEMAND_HOLD_S unless confirmed; the beat sweep that
+# expires stale holds runs every ONDEMAND_EXPIRE_INTERVAL_S (read in maas/celery.py).
+ONDEMAND_HOLD_S: int = env.int("ONDEMAND_HOLD_S", default=600)
+ONDEMAND_EXPIRE_INTERVAL_S: float = env.float("ONDEMAND_EXPIRE_INTERVAL_S", default=30.0)
 # Operator API keys: the key prefix identifies the key, only a hash of the secret is stored.
 API_KEY_PREFIX_LENGTH = 8
 
@@ -257,6 +262,16 @@ ROUTING_COVERAGE_M: float = env.float("ROUTING_COVERAGE_M", default=5000.0)
 # its feeds' service period).
 PLAN_DEFAULT_TIME: str = env.str("PLAN_DEFAULT_TIME", default="")
 
+# ------------------------------------------------------------------ offers
+# An offer (a priced itinerary) can be booked for this long at exactly its price.
+OFFER_TTL_S: int = env.int("OFFER_TTL_S", default=1800)
+# Tourism add-ons: attractions within this distance of the destination (or of a place a
+# transit leg ends), at most this many per place.
+OFFER_ADDON_RADIUS_M: int = env.int("OFFER_ADDON_RADIUS_M", default=1000)
+OFFER_ADDON_LIMIT: int = env.int("OFFER_ADDON_LIMIT", default=5)
+# The currency of a price with nothing to pay (a walk-only itinerary).
+OFFER_DEFAULT_CURRENCY: str = env.str("OFFER_DEFAULT_CURRENCY", default="JPY")
+
 # ------------------------------------------------------------------ logging
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
@@ -271,3 +286,14 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# Bike share and on-demand legs in plans (docs/multimodal.md). PLAN_NOW pins "now" for
+# booking deadlines and live-data age (demos/tests on historic feeds); empty: the clock.
+PLAN_NOW: str = env.str("PLAN_NOW", default="")
+BIKESHARE_SPEED_MPS: float = env.float("BIKESHARE_SPEED_MPS", default=4.2)
+BIKESHARE_MAX_RIDE_M: float = env.float("BIKESHARE_MAX_RIDE_M", default=8000.0)
+# An .osm.pbf whose cycling ways give riding distances; empty: straight line x detour.
+BIKESHARE_OSM_EXTRACT: str = env.str("BIKESHARE_OSM_EXTRACT", default="")
+ONDEMAND_ROAD_SPEED_MPS: float = env.float("ONDEMAND_ROAD_SPEED_MPS", default=8.3)
+ONDEMAND_DETOUR_FACTOR: float = env.float("ONDEMAND_DETOUR_FACTOR", default=1.3)
+ONDEMAND_BUFFER_S: int = env.int("ONDEMAND_BUFFER_S", default=300)

@@ -19,4 +19,5 @@ urlpatterns = [
         name="feed-activate",
     ),
     path("", include("operators.gtfs.urls")),
+    path("", include("operators.ondemand.urls")),
 ]

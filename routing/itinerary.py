@@ -10,11 +10,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 MODE_WALK = "walk"
 MODE_TRANSIT = "transit"
+MODE_BIKESHARE = "bikeshare"
+MODE_ONDEMAND = "ondemand"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,11 +64,46 @@ class Leg:
     headsign: str | None = None
     service_date: dt.date | None = None
     wheelchair_accessible: int = 0
+    # bikeshare / ondemand legs: the operator slug, what the caller attached to the leg's
+    # template (station, zone, booking, price...) and whether its live data is stale
+    operator: str | None = None
+    details: dict[str, Any] | None = None
+    stale: bool = False
 
     @property
     def duration_s(self) -> int:
         """Seconds from departure to arrival."""
         return self.arrival_s - self.departure_s
+
+
+@dataclasses.dataclass(frozen=True)
+class LegTemplate:
+    """An untimed leg of a composite access/egress option or a direct journey (walk,
+    bikeshare or ondemand). The search gives it its times.
+
+    `from_place`/`to_place` None stand for the access/egress stop itself. `windows` (ondemand)
+    are absolute-seconds intervals ``(earliest departure, latest arrival)``: a timed leg must
+    fit one of them, else the journey using it is dropped. `details` is opaque to the engine
+    and copied onto the `Leg`.
+    """
+
+    mode: str
+    from_place: Place | None
+    to_place: Place | None
+    duration_s: int
+    distance_m: float
+    operator: str | None = None
+    details: dict[str, Any] | None = dataclasses.field(default=None, compare=False)
+    windows: tuple[tuple[int, int], ...] = ()
+    stale: bool = False
+    geometry: tuple[tuple[float, float], ...] = ()
+
+    def fits(self, departure_s: int) -> bool:
+        """Whether the leg may leave at `departure_s` (always, when it has no windows)."""
+        if not self.windows:
+            return True
+        arrival_s = departure_s + self.duration_s
+        return any(a <= departure_s and arrival_s <= b for a, b in self.windows)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +125,11 @@ class Itinerary:
     wheelchair_accessible: int = 0
 
     @property
+    def stale(self) -> bool:
+        """Whether any leg relies on stale live data (ranked after fresh itineraries)."""
+        return any(leg.stale for leg in self.legs)
+
+    @property
     def transit_legs(self) -> list[Leg]:
         """The transit legs in order."""
         return [leg for leg in self.legs if leg.mode == MODE_TRANSIT]
@@ -97,6 +140,7 @@ class Itinerary:
             self.departure_s,
             self.arrival_s,
             tuple((leg.trip_id, leg.departure_s, leg.arrival_s) for leg in self.transit_legs),
+            tuple(leg.mode for leg in self.legs if leg.mode != MODE_WALK),
         )
 
 
@@ -151,6 +195,10 @@ def sort_itineraries(
     return sorted(itineraries, key=key)
 
 
+#: Geometry simplification tolerance: 1e-5 degrees is about 1 m (0.9 m east-west at 35°N).
+SHAPE_TOLERANCE_DEG = 1e-5
+
+
 def shape_slice(
     shape_lat: np.ndarray,
     shape_lon: np.ndarray,
@@ -163,6 +211,7 @@ def shape_slice(
 
     The alighting point is searched at or after the boarding point, so loops stay in order.
     Distances use an equirectangular approximation, which is plenty to pick the nearest vertex.
+    The line is simplified within `SHAPE_TOLERANCE_DEG` (about a metre).
     """
     coslat = float(np.cos(np.radians(from_lat)))
 
@@ -174,10 +223,23 @@ def shape_slice(
         return [[from_lon, from_lat], [to_lon, to_lat]]
     i = nearest(from_lat, from_lon, 0)
     j = nearest(to_lat, to_lon, i)
-    points = [
-        [float(x), float(y)]
-        for x, y in zip(shape_lon[i : j + 1], shape_lat[i : j + 1], strict=True)
-    ]
+    # One vectorised conversion: element-wise access to a memory-mapped array costs a
+    # Python object per point (a long shape took tens of milliseconds).
+    coords = np.column_stack(
+        (
+            np.asarray(shape_lon[i : j + 1], dtype=np.float64),
+            np.asarray(shape_lat[i : j + 1], dtype=np.float64),
+        )
+    )
+    if len(coords) > 2:
+        # Douglas-Peucker within ~1 m: the line looks the same on any map, but a 50 km
+        # ride's 5,000 shape points shrink to a few hundred (faster to build and to send).
+        import shapely
+
+        coords = shapely.get_coordinates(
+            shapely.simplify(shapely.linestrings(coords), SHAPE_TOLERANCE_DEG)
+        )
+    points: list[list[float]] = coords.tolist()
     if len(points) < 2:
         return [[from_lon, from_lat], [to_lon, to_lat]]
     return points

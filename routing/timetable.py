@@ -442,7 +442,12 @@ def compile_timetable(
     inst_day_parts = []
     service_of_src = trips.service_id.to_numpy(dtype=object)
     feed_of_src = trips.feed.to_numpy(dtype=object)
-    last_arr = np.where(src_len > 0, st_arr[np.maximum(src_start[1:] - 1, 0)], 0)
+    # (a GTFS-Flex feed may have no timed stop_times at all: zone service only)
+    last_arr = (
+        np.where(src_len > 0, st_arr[np.maximum(src_start[1:] - 1, 0)], 0)
+        if len(st_arr)
+        else np.zeros(n_src, dtype=np.int64)
+    )
     by_feed = {f.feed_id: f for f in feeds}
     for day in (*spill_days, *horizon):
         running = np.zeros(n_src, dtype=bool)

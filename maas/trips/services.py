@@ -9,6 +9,7 @@ query) which snapshot is current.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import threading
@@ -23,9 +24,35 @@ from django.conf import settings
 from django.utils import timezone
 
 from maas.core.errors import ApiError
+from maas.trips.bikeshare import BikeshareData, bikeshare_data_near, bikeshare_price
+from maas.trips.ondemand import (
+    FlexData,
+    flex_services,
+    latest_booking_time,
+    ondemand_fits_check,
+)
 from maas.trips.params import LatLon, PlanQuery
 from operators.selectors import network_snapshot_current
-from routing.itinerary import Itinerary, Leg, Place, pareto_filter, sort_itineraries
+from routing.access import (
+    BikePoint,
+    BikeShare,
+    FlexService,
+    GeofenceRule,
+    bike_accesses,
+    bike_direct,
+    flex_accesses,
+    flex_contains,
+    flex_direct,
+)
+from routing.itinerary import (
+    MODE_BIKESHARE,
+    MODE_ONDEMAND,
+    Itinerary,
+    Leg,
+    Place,
+    pareto_filter,
+    sort_itineraries,
+)
 from routing.search import (
     REASON_NO_ACCESS,
     REASON_NO_CONNECTION,
@@ -33,6 +60,7 @@ from routing.search import (
     REASON_SAME_PLACE,
     SearchOptions,
     StopAccess,
+    direct_journey,
     direct_walk,
     plan,
 )
@@ -46,6 +74,7 @@ REASON_MESSAGES = {
     REASON_NO_ACCESS: "No stop lies within max_walk_m of the origin or the destination.",
     REASON_SAME_PLACE: "The origin and the destination are the same stop.",
     "no_transit_mode": "Only walking was allowed and the places are too far apart to walk.",
+    "ondemand_booking_closed": "The on-demand ride can no longer be booked for this time.",
 }
 
 
@@ -133,6 +162,14 @@ class _Endpoint:
     place: Place | None  # a coordinate (None for a stop id)
 
 
+def _now() -> dt.datetime:
+    """What the planner takes as "now" for booking deadlines and the age of live data
+    (PLAN_NOW pins it for demos and tests on historic feeds)."""
+    if settings.PLAN_NOW:
+        return dt.datetime.fromisoformat(settings.PLAN_NOW)
+    return timezone.now()
+
+
 def _default_time() -> dt.datetime:
     if settings.PLAN_DEFAULT_TIME:
         return dt.datetime.fromisoformat(settings.PLAN_DEFAULT_TIME)
@@ -155,6 +192,7 @@ def _endpoint(
     name: str,
     query: PlanQuery,
     language: str,
+    covered: bool = False,
 ) -> _Endpoint:
     tt = snapshot.timetable
     if stop_id is not None:
@@ -169,12 +207,15 @@ def _endpoint(
         return _Endpoint([StopAccess(s) for s in tt.boardable_stops(index)], None)
     assert point is not None  # noqa: S101 - params guarantee one of the two
     nearest = _nearest_stop_m(snapshot, point)
-    if nearest > settings.ROUTING_COVERAGE_M:
+    if nearest > settings.ROUTING_COVERAGE_M and not covered:
         raise ApiError(
             "outside_network",
             f"{name}={point.lat},{point.lon} is outside the network: the nearest stop is "
             f"{nearest / 1000:.1f} km away.",
-            details={"parameter": name, "nearest_stop_m": round(nearest)},
+            details={
+                "parameter": name,
+                "nearest_stop_m": round(nearest) if math.isfinite(nearest) else None,
+            },
         )
     accesses = snapshot.stop_index.stops_near(
         point.lat, point.lon, query.max_walk_m, walk_speed_mps=query.walk_speed_mps
@@ -215,11 +256,124 @@ def _iso(yyyymmdd: str) -> str:
     return f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:]}" if "-" not in yyyymmdd else yyyymmdd
 
 
+def _multimodal(
+    snapshot: Snapshot, query: PlanQuery, when: dt.datetime, now: dt.datetime
+) -> tuple[BikeShare | None, list[FlexService], FlexData]:
+    """The live bike-share state and the bookable on-demand services for this query."""
+    tt = snapshot.timetable
+    points = [(p.lat, p.lon) for p in (query.origin, query.destination) if p is not None]
+    bikes: BikeShare | None = None
+    if "bikeshare" in query.modes and points:
+        data: BikeshareData = bikeshare_data_near(
+            points=points,
+            radius_m=settings.BIKESHARE_MAX_RIDE_M + query.max_walk_m,
+            now=now,
+        )
+        if data.pickups:
+            bikes = BikeShare(
+                pickups=tuple(BikePoint(**p) for p in data.pickups),
+                returns=tuple(BikePoint(**p) for p in data.returns),
+                rules=tuple(GeofenceRule(**r) for r in data.rules),
+                speed_mps=settings.BIKESHARE_SPEED_MPS,
+                detour_factor=settings.ROUTING_DETOUR_FACTOR,
+                max_ride_m=settings.BIKESHARE_MAX_RIDE_M,
+                street=_cycling_network(),
+            )
+    services: list[FlexService] = []
+    flex = FlexData()
+    if "ondemand" in query.modes and points:
+        tz = zoneinfo.ZoneInfo(tt.timezone)
+        flex = flex_services(
+            feed_versions=snapshot.meta.get("feed_versions", {}),
+            day=when.astimezone(tz).date(),
+            tz=tz,
+            now=now,
+            at=when,
+        )
+        for entry in flex.services:
+            services.append(
+                FlexService(
+                    **{
+                        **entry,
+                        "windows": tuple(
+                            (tt.to_abs_s(a), tt.to_abs_s(b)) for a, b, _ in entry["windows"]
+                        ),
+                        "speed_mps": settings.ONDEMAND_ROAD_SPEED_MPS,
+                        "detour_factor": settings.ONDEMAND_DETOUR_FACTOR,
+                        "buffer_s": settings.ONDEMAND_BUFFER_S,
+                    }
+                )
+            )
+    return bikes, services, flex
+
+
+def _cycling_network() -> Any:
+    if not settings.BIKESHARE_OSM_EXTRACT:
+        return None
+    return _cycling_network_load(settings.BIKESHARE_OSM_EXTRACT)
+
+
+@functools.lru_cache(maxsize=2)
+def _cycling_network_load(path: str) -> Any:
+    from routing.streets import street_network_from_pbf
+
+    return street_network_from_pbf(path, network_type="cycling")
+
+
+def _covered(point: LatLon, bikes: BikeShare | None, services: list[FlexService]) -> bool:
+    """A point far from any stop is still served when it lies in an on-demand zone or near
+    a bike-share pick-up or return point."""
+    if any(flex_contains(s, point.lat, point.lon) for s in services):
+        return True
+    if bikes is None:
+        return False
+    return any(
+        math.dist((p.lat, p.lon), (point.lat, point.lon)) * 111_000 <= settings.ROUTING_COVERAGE_M
+        for p in (*bikes.pickups, *bikes.returns)
+    )
+
+
+def _zone_holds(refusal: dict[str, Any], place: Place) -> bool:
+    zone = FlexService(
+        id=refusal["service"],
+        operator="",
+        zone_id=refusal["zone_id"],
+        zone_name="",
+        geometry=refusal["geometry"],
+        windows=(),
+    )
+    return flex_contains(zone, place.lat, place.lon)
+
+
+def _fits(it: Itinerary) -> bool:
+    """Every on-demand leg still has a seat (the capacity check of operators.ondemand)."""
+    for leg in it.legs:
+        if leg.mode != MODE_ONDEMAND:
+            continue
+        details = leg.details or {}
+        if not ondemand_fits_check(
+            operator_slug=leg.operator or "",
+            zone_id=str(details.get("location_id", "")),
+            pickup_earliest=leg.departure,
+            pickup_latest=leg.departure,
+            dropoff_latest=leg.arrival,
+        ):
+            return False
+    return True
+
+
 def plan_itineraries(*, query: PlanQuery, language: str, window_s: int = 0) -> dict[str, Any]:
-    """Plan per API.md and return the response body."""
+    """Plan per API.md and return the response body.
+
+    Bike share and on-demand (modes `bikeshare`, `ondemand`) add access/egress options to
+    the transit search and door-to-door journeys; live data is read now, never from the
+    snapshot. Itineraries relying on stale bike data come after all fresh ones.
+    """
     snapshot = _snapshot_or_503()
     tt = snapshot.timetable
     when = query.time if query.time is not None else _default_time()
+    now = _now()
+    bikes, services, flex = _multimodal(snapshot, query, when, now)
     origin = _endpoint(
         snapshot,
         point=query.origin,
@@ -227,6 +381,7 @@ def plan_itineraries(*, query: PlanQuery, language: str, window_s: int = 0) -> d
         name="from",
         query=query,
         language=language,
+        covered=query.origin is not None and _covered(query.origin, bikes, services),
     )
     destination = _endpoint(
         snapshot,
@@ -235,6 +390,7 @@ def plan_itineraries(*, query: PlanQuery, language: str, window_s: int = 0) -> d
         name="to",
         query=query,
         language=language,
+        covered=query.destination is not None and _covered(query.destination, bikes, services),
     )
     options = SearchOptions(
         max_transfers=query.max_transfers,
@@ -243,23 +399,50 @@ def plan_itineraries(*, query: PlanQuery, language: str, window_s: int = 0) -> d
         wheelchair=query.wheelchair,
     )
     time_s = tt.to_abs_s(when)
+    # composite access / egress options (bike share, on-demand) beside the walks
+    extra: dict[str, list[StopAccess]] = {"from": [], "to": []}
+    for name, end in (("from", origin), ("to", destination)):
+        if end.place is None:
+            continue
+        egress = name == "to"
+        if bikes is not None:
+            extra[name] += bike_accesses(
+                snapshot.stop_index,
+                end.place,
+                bikes,
+                max_walk_m=query.max_walk_m,
+                walk_speed_mps=query.walk_speed_mps,
+                egress=egress,
+            )
+        if services:
+            extra[name] += flex_accesses(snapshot.stop_index, end.place, services, egress=egress)
     found: list[Itinerary] = []
     reason: str | None = None
     if "transit" in query.modes:
-        result = plan(
-            tt,
-            origin.accesses,
-            destination.accesses,
-            time_s,
-            options,
-            arrive_by=query.arrive_by,
-            window_s=window_s,
-            origin_place=origin.place,
-            destination_place=destination.place,
-        )
+
+        def search(include_stale: bool) -> Any:
+            def pick(base: list[StopAccess], more: list[StopAccess]) -> list[StopAccess]:
+                return base + [a for a in more if include_stale or not any(t.stale for t in a.legs)]
+
+            return plan(
+                tt,
+                pick(origin.accesses, extra["from"]),
+                pick(destination.accesses, extra["to"]),
+                time_s,
+                options,
+                arrive_by=query.arrive_by,
+                window_s=window_s,
+                origin_place=origin.place,
+                destination_place=destination.place,
+            )
+
+        result = search(include_stale=False)
         if result.reason == REASON_OUTSIDE_HORIZON:
             _check_date(snapshot, when)
         found, reason = list(result.itineraries), result.reason
+        has_stale = any(t.stale for a in extra["from"] + extra["to"] for t in a.legs)
+        if has_stale:
+            found += [it for it in search(include_stale=True).itineraries if it.stale]
     else:
         reason = "no_transit_mode"
     if "walk" in query.modes and origin.place is not None and destination.place is not None:
@@ -275,12 +458,45 @@ def plan_itineraries(*, query: PlanQuery, language: str, window_s: int = 0) -> d
         if walk is not None:
             found.append(walk)
             reason = None
+    if origin.place is not None and destination.place is not None:
+        direct = []
+        if bikes is not None:
+            direct += bike_direct(
+                origin.place,
+                destination.place,
+                bikes,
+                max_walk_m=query.max_walk_m,
+                walk_speed_mps=query.walk_speed_mps,
+                detour_factor=settings.ROUTING_DETOUR_FACTOR,
+            )
+        if services:
+            direct += flex_direct(origin.place, destination.place, services)
+        for templates in direct:
+            journey = direct_journey(tt, templates, time_s, options, arrive_by=query.arrive_by)
+            if journey is not None:
+                found.append(journey)
+    found = [it for it in found if _fits(it)]
     by_departure = query.arrive_by or window_s > 0
-    found = sort_itineraries(
-        pareto_filter(found, by_departure=by_departure, by_arrival=not query.arrive_by),
-        arrive_by=query.arrive_by and not window_s,
-        wheelchair=query.wheelchair,
-    )
+
+    def ranked(items: list[Itinerary]) -> list[Itinerary]:
+        return sort_itineraries(
+            pareto_filter(items, by_departure=by_departure, by_arrival=not query.arrive_by),
+            arrive_by=query.arrive_by and not window_s,
+            wheelchair=query.wheelchair,
+        )
+
+    # fresh first; stale-data itineraries after them (each group Pareto-filtered)
+    found = ranked([it for it in found if not it.stale]) + ranked([it for it in found if it.stale])
+    places = [p for p in (origin.place, destination.place) if p is not None]
+    refusals = [
+        {k: v for k, v in r.items() if k != "geometry"}
+        for r in flex.refusals
+        if any(_zone_holds(r, p) for p in places)
+    ]
+    if found:
+        reason = None
+    elif refusals:
+        reason = "ondemand_booking_closed"
     body: dict[str, Any] = {
         "itineraries": [
             _itinerary_json(snapshot, it, language) for it in found[: query.num_itineraries]
@@ -288,7 +504,14 @@ def plan_itineraries(*, query: PlanQuery, language: str, window_s: int = 0) -> d
         "snapshot": snapshot.version,
     }
     if not found and reason is not None:
-        body["reason"] = {"code": reason, "message": REASON_MESSAGES.get(reason, reason)}
+        message = REASON_MESSAGES.get(reason, reason)
+        if reason == "ondemand_booking_closed":
+            message = (
+                " ".join(dict.fromkeys(r["message"] for r in refusals if r["message"])) or message
+            )
+        body["reason"] = {"code": reason, "message": message}
+    if refusals:
+        body["booking_refusals"] = refusals
     return body
 
 
@@ -327,9 +550,10 @@ def _leg_json(snapshot: Snapshot, leg: Leg, language: str) -> dict[str, Any]:
     headsign = leg.headsign
     if headsign and leg.trip_id:
         headsign = snapshot.name("headsign", leg.trip_id, language, headsign)
+    operator = _operator_of(leg.trip_id) if leg.mode == "transit" else leg.operator
     return {
         "mode": leg.mode,
-        "operator": _operator_of(leg.trip_id) if leg.mode == "transit" else None,
+        "operator": operator,
         "from": _place_json(snapshot, leg.from_place, language),
         "to": _place_json(snapshot, leg.to_place, language),
         "departure": leg.departure.isoformat(),
@@ -342,13 +566,58 @@ def _leg_json(snapshot: Snapshot, leg: Leg, language: str) -> dict[str, Any]:
         "service_date": leg.service_date.isoformat() if leg.service_date else None,
         "headsign": headsign,
         "wheelchair_accessible": bool(leg.wheelchair_accessible) if leg.mode == "transit" else None,
-        "booking": None,
+        "booking": _booking_json(leg) if leg.mode == MODE_ONDEMAND else None,
+        **(_bikeshare_json(leg) if leg.mode == MODE_BIKESHARE else {}),
+        **(_zone_json(leg) if leg.mode == MODE_ONDEMAND else {}),
+    }
+
+
+def _bikeshare_json(leg: Leg) -> dict[str, Any]:
+    details = leg.details or {}
+    pickup = details.get("pickup") or {}
+    end = details.get("return")
+    return {
+        "station": {"id": pickup.get("id"), "name": pickup.get("name"), "kind": pickup.get("kind")},
+        "return_station": {"id": end.get("id"), "name": end.get("name")} if end else None,
+        "rental_uris": pickup.get("rental_uris"),
+        "price": bikeshare_price(
+            plans=pickup.get("plans") or [], duration_s=leg.duration_s, distance_m=leg.distance_m
+        ),
+        "stale": leg.stale,
+    }
+
+
+def _zone_json(leg: Leg) -> dict[str, Any]:
+    details = leg.details or {}
+    return {
+        "zone": {"id": details.get("zone_id"), "name": details.get("zone_name")},
+        "route_name": details.get("route") or None,
+    }
+
+
+def _booking_json(leg: Leg) -> dict[str, Any]:
+    details = leg.details or {}
+    rule = details.get("rule") or {}
+    tz = zoneinfo.ZoneInfo(details.get("tz") or "UTC")
+    service_day = leg.departure.astimezone(tz).date()
+    latest = latest_booking_time(rule or None, leg.departure, service_day, tz)
+    return {
+        "type": rule.get("booking_type"),
+        "message": rule.get("pickup_message") or rule.get("message") or "",
+        "phone_number": rule.get("phone_number") or None,
+        "info_url": rule.get("info_url") or None,
+        "booking_url": rule.get("booking_url") or None,
+        "latest_booking_time": latest.isoformat() if latest else None,
     }
 
 
 def _itinerary_json(snapshot: Snapshot, it: Itinerary, language: str) -> dict[str, Any]:
     operators = list(
-        dict.fromkeys(_operator_of(leg.trip_id) for leg in it.legs if leg.mode == "transit")
+        dict.fromkeys(
+            _operator_of(leg.trip_id) if leg.mode == "transit" else leg.operator
+            for leg in it.legs
+            if leg.mode != "walk"
+        )
     )
     legs = [_leg_json(snapshot, leg, language) for leg in it.legs]
     return {
@@ -360,5 +629,6 @@ def _itinerary_json(snapshot: Snapshot, it: Itinerary, language: str) -> dict[st
         "walk_m": sum(leg["distance_m"] for leg in legs if leg["mode"] == "walk"),
         "operators": operators,
         "wheelchair_accessible": bool(it.wheelchair_accessible),
+        "stale": it.stale,
         "legs": legs,
     }

@@ -541,20 +541,32 @@ class FeedValidator:
         lat, lon = out[lat_col], out[lon_col]
         lat_bad = (lat < -90) | (lat > 90)
         lon_bad = (lon < -180) | (lon > 180)
-        swapped = lat_bad & ~lon_bad & (lat.abs() <= 180) & (lon.abs() <= 90)
-        swapped = swapped | _swapped_within_range(lat, lon, lat_bad | lon_bad)
-        _rows(
-            self.issues,
-            swapped,
-            code="swapped_coordinates",
-            file=file,
-            field=lat_col,
-            message=lambda i: (
-                f"{lat_col}={raw.at[i, lat_col]} and {lon_col}="
-                f"{raw.at[i, lon_col]}: latitude and longitude look swapped (a latitude must lie "
-                "within ±90°, and swapped back the point lies among the feed's other stops)."
+        swapped_out = lat_bad & ~lon_bad & (lat.abs() <= 180) & (lon.abs() <= 90)
+        swapped_in = _swapped_within_range(lat, lon, lat_bad | lon_bad)
+        swapped = swapped_out | swapped_in
+        for rows, why in (
+            (swapped_out, "a latitude must lie within ±90°"),
+            (
+                swapped_in,
+                "as published the stop lies far from all the others; swapped back it lies "
+                "among them",
             ),
-        )
+        ):
+
+            def swapped_message(i: int, why: str = why) -> str:
+                return (
+                    f"{lat_col}={raw.at[i, lat_col]} and {lon_col}="
+                    f"{raw.at[i, lon_col]}: latitude and longitude look swapped ({why})."
+                )
+
+            _rows(
+                self.issues,
+                rows,
+                code="swapped_coordinates",
+                file=file,
+                field=lat_col,
+                message=swapped_message,
+            )
         for column, bad, limit in ((lat_col, lat_bad & ~swapped, 90), (lon_col, lon_bad, 180)):
             _rows(
                 self.issues,

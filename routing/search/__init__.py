@@ -15,6 +15,7 @@ from routing.search.engine import (
     PlanResult,
     SearchOptions,
     StopAccess,
+    direct_journey,
     direct_walk,
     plan,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "PlanResult",
     "SearchOptions",
     "StopAccess",
+    "direct_journey",
     "direct_walk",
     "plan",
 ]

@@ -17,6 +17,7 @@ from routing.itinerary import (
     MODE_WALK,
     Itinerary,
     Leg,
+    LegTemplate,
     Place,
     Route,
     pareto_filter,
@@ -46,12 +47,15 @@ class StopAccess:
     """A stop where a journey may start (access) or end (egress), with the walk to/from it.
 
     For a stop-to-stop query use ``StopAccess(stop)``; `routing.spatial.stops_near` gives them
-    for a coordinate.
+    for a coordinate. A composite option (bike share, on-demand: `routing.access`) carries the
+    `legs` it consists of, in travel order; `duration_s` is then their total and the builder
+    expands them instead of one walk.
     """
 
     stop: int
     duration_s: int = 0
     distance_m: float = 0.0
+    legs: tuple[LegTemplate, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -322,6 +326,22 @@ class _Builder:
             geometry=[[a.lon, a.lat], [b.lon, b.lat]] if self.options.with_geometry else [],
         )
 
+    def _template_leg(self, t: LegTemplate, stop: int, start_s: int) -> Leg:
+        a = t.from_place if t.from_place is not None else self.place(stop)
+        b = t.to_place if t.to_place is not None else self.place(stop)
+        leg = self._walk_leg(a, b, start_s, t.duration_s, t.distance_m)
+        if t.mode == MODE_WALK:
+            return leg
+        geometry = [list(xy) for xy in t.geometry] if t.geometry else leg.geometry
+        return dataclasses.replace(
+            leg,
+            mode=t.mode,
+            operator=t.operator,
+            details=t.details,
+            stale=t.stale,
+            geometry=geometry if self.options.with_geometry else [],
+        )
+
     def _ride_leg(self, raw: _RawLeg) -> Leg:
         tt = self.tt
         stops, arr, dep = tt.trip_times(raw.trip)
@@ -393,26 +413,56 @@ class _Builder:
     ) -> Itinerary | None:
         """Timed itinerary. Walks before the first ride end when it leaves; later walks start
         at the previous arrival. Walk-only journeys leave at `anchor_s`."""
-        # (kind, from place, to place, duration, distance) for walks; Leg for rides
-        items: list[Leg | tuple[Place, Place, int, float]] = []
+        # (template, the stop it refers to) for walks and access legs; Leg for rides
+        items: list[Leg | tuple[LegTemplate, int]] = []
         if origin_place is not None:
-            items.append((origin_place, self.place(origin), access.duration_s, access.distance_m))
+            if access.legs:
+                items.extend((t, origin) for t in access.legs)
+            else:
+                items.append(
+                    (
+                        LegTemplate(
+                            MODE_WALK,
+                            origin_place,
+                            None,
+                            access.duration_s,
+                            access.distance_m,
+                        ),
+                        origin,
+                    )
+                )
         for raw in raw_legs:
             if raw.kind == "walk":
                 items.append(
                     (
-                        self.place(raw.from_stop),
-                        self.place(raw.to_stop),
-                        raw.duration_s,
-                        raw.distance_m,
+                        LegTemplate(
+                            MODE_WALK,
+                            self.place(raw.from_stop),
+                            self.place(raw.to_stop),
+                            raw.duration_s,
+                            raw.distance_m,
+                        ),
+                        raw.from_stop,
                     )
                 )
             else:
                 items.append(self._ride_leg(raw))
         if destination_place is not None:
-            items.append(
-                (self.place(destination), destination_place, egress.duration_s, egress.distance_m)
-            )
+            if egress.legs:
+                items.extend((t, destination) for t in egress.legs)
+            else:
+                items.append(
+                    (
+                        LegTemplate(
+                            MODE_WALK,
+                            None,
+                            destination_place,
+                            egress.duration_s,
+                            egress.distance_m,
+                        ),
+                        destination,
+                    )
+                )
         rides = [i for i, item in enumerate(items) if isinstance(item, Leg)]
         if not items:
             return None
@@ -422,9 +472,11 @@ class _Builder:
             ride0 = cast(Leg, items[first])
             clock = ride0.departure_s
             for i in range(first - 1, -1, -1):
-                walk = cast(tuple[Place, Place, int, float], items[i])
-                legs[i] = self._walk_leg(walk[0], walk[1], clock - walk[2], walk[2], walk[3])
-                clock -= walk[2]
+                template, stop = cast(tuple[LegTemplate, int], items[i])
+                clock -= template.duration_s
+                if not template.fits(clock):
+                    return None
+                legs[i] = self._template_leg(template, stop, clock)
             clock = ride0.departure_s
             start = first
         else:
@@ -436,8 +488,11 @@ class _Builder:
                 legs[i] = item
                 clock = item.arrival_s
             else:
-                legs[i] = self._walk_leg(item[0], item[1], clock, item[2], item[3])
-                clock += item[2]
+                template, stop = item
+                if not template.fits(clock):
+                    return None
+                legs[i] = self._template_leg(template, stop, clock)
+                clock += template.duration_s
         legs = [
             leg
             for leg in legs
@@ -462,6 +517,42 @@ class _Builder:
             walk_m=round(sum(leg.distance_m for leg in legs if leg.mode == MODE_WALK), 1),
             wheelchair_accessible=accessible,
         )
+
+
+def direct_journey(
+    tt: Timetable,
+    templates: Sequence[LegTemplate],
+    time_s: int,
+    options: SearchOptions | None = None,
+    *,
+    arrive_by: bool = False,
+) -> Itinerary | None:
+    """A journey of untimed legs with fixed places only (door-to-door bike share or
+    on-demand): leaves at `time_s`, or with `arrive_by` arrives at it. None when a leg does
+    not fit its windows."""
+    options = options or SearchOptions()
+    builder = _Builder(tt, options)
+    total = sum(t.duration_s for t in templates)
+    clock = time_s - total if arrive_by else time_s
+    legs: list[Leg] = []
+    for template in templates:
+        if not template.fits(clock):
+            return None
+        legs.append(builder._template_leg(template, -1, clock))
+        clock += template.duration_s
+    legs = [leg for leg in legs if not (leg.mode == MODE_WALK and leg.duration_s == 0)]
+    if not legs:
+        return None
+    return Itinerary(
+        legs=tuple(legs),
+        departure=legs[0].departure,
+        arrival=legs[-1].arrival,
+        departure_s=legs[0].departure_s,
+        arrival_s=legs[-1].arrival_s,
+        duration_s=legs[-1].arrival_s - legs[0].departure_s,
+        transfers=0,
+        walk_m=round(sum(leg.distance_m for leg in legs if leg.mode == MODE_WALK), 1),
+    )
 
 
 def _haversine_path_m(lat: np.ndarray, lon: np.ndarray) -> float:
