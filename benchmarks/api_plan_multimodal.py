@@ -168,6 +168,7 @@ def bench(name: str) -> dict[str, Any]:
         "SNAPSHOT_POLL_S": "3600",
         "PLAN_NOW": cfg["now"],
         "API_ANON_RATE": "100000/min",
+        "API_USER_RATE": "100000/min",
         "LOG_LEVEL": "WARNING",
         "MEDIA_ROOT": str(WORK / "media"),
     }

@@ -44,6 +44,17 @@ def _served_stops(tt: Timetable) -> list[int]:
     return sorted(set(tt.forward.pattern_stops.tolist()))
 
 
+def seeded_queries(stops: list[int], feed_id: str, n: int) -> list[tuple[int, int, int]]:
+    """`n` seeded random (origin, destination, seconds 06:00-20:00) stop-to-stop queries;
+    the same stream for every benchmark that compares on a feed."""
+    rng = random.Random(f"bench-{feed_id}")
+    queries = []
+    for _ in range(n):
+        a, b = rng.sample(stops, 2)
+        queries.append((a, b, rng.randrange(6 * 3600, 20 * 3600)))
+    return queries
+
+
 def _percentiles_ms(samples: list[float]) -> dict[str, float]:
     arr = np.array(samples) * 1000
     return {
@@ -83,12 +94,7 @@ def bench_feed(feed_id: str) -> dict[str, object]:
     start = time.perf_counter()
     _ = tt.backward
     backward_s = time.perf_counter() - start
-    stops = _served_stops(tt)
-    rng = random.Random(f"bench-{feed_id}")
-    queries = []
-    for _ in range(N_QUERIES):
-        a, b = rng.sample(stops, 2)
-        queries.append((a, b, rng.randrange(6 * 3600, 20 * 3600)))
+    queries = seeded_queries(_served_stops(tt), feed_id, N_QUERIES)
     base = SearchOptions(max_transfers=5, max_walk_m=1000, with_geometry=False)
     geo = SearchOptions(max_transfers=5, max_walk_m=1000, with_geometry=True)
     plain, found = _time_queries(tt, queries, base)

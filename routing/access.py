@@ -244,21 +244,40 @@ def bike_accesses(
     if len(index.stops) == 0:
         return []
 
-    def stops_around(lat: float, lon: float, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
-        centre = unit_xyz(np.array([lat]), np.array([lon]))[0]
-        hits = index.tree.query_ball_point(centre, chord_for_m(radius_m))
-        stops = index.stops[np.asarray(hits, dtype=np.int64)] if hits else np.zeros(0, np.int64)
-        metres = np.asarray(
-            haversine_m(
-                np.full(len(stops), lat),
-                np.full(len(stops), lon),
-                tt.stop_lat[stops],
-                tt.stop_lon[stops],
-            )
+    around_cache: dict[tuple[float, float, float], tuple[np.ndarray, np.ndarray]] = {}
+
+    def stops_around_all(points: Sequence[BikePoint], radius_m: float) -> None:
+        """Fill the cache for many points with one KD-tree query and one vectorised
+        distance computation (a thousand single queries cost ~50 ms per plan)."""
+        todo = [p for p in points if (p.lat, p.lon, radius_m) not in around_cache]
+        if not todo:
+            return
+        lats = np.array([p.lat for p in todo])
+        lons = np.array([p.lon for p in todo])
+        hits = index.tree.query_ball_point(unit_xyz(lats, lons), chord_for_m(radius_m))
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        flat = (
+            index.stops[np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])]
+            if counts.sum()
+            else np.zeros(0, np.int64)
         )
-        return stops, metres
+        owner = np.repeat(np.arange(len(todo)), counts)
+        metres = np.asarray(
+            haversine_m(lats[owner], lons[owner], tt.stop_lat[flat], tt.stop_lon[flat])
+        )
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        for k, p in enumerate(todo):
+            a, b = int(bounds[k]), int(bounds[k + 1])
+            around_cache[(p.lat, p.lon, radius_m)] = (flat[a:b], metres[a:b])
+
+    def stops_around(lat: float, lon: float, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+        key = (lat, lon, radius_m)
+        if key not in around_cache:
+            stops_around_all([BikePoint(id="", operator="", name="", lat=lat, lon=lon)], radius_m)
+        return around_cache[key]
 
     if not egress:
+        stops_around_all(bikes.returns, bikes.link_m / detour)
         for pick, walk_m in _near(bikes.pickups, place.lat, place.lon, max_walk_m, detour):
             if not fences.may_start(pick.operator, pick.lat, pick.lon):
                 continue
@@ -293,8 +312,10 @@ def bike_accesses(
                     continue
                 if not fences.may_ride(pick.operator, (pick.lat, pick.lon), (end.lat, end.lon)):
                     continue
-                bike = _bike_template(bikes, pick, _point_place(end), end, metres)
                 stops, straight = stops_around(end.lat, end.lon, bikes.link_m / detour)
+                if len(stops) == 0:
+                    continue  # no stop near this return station
+                bike = _bike_template(bikes, pick, _point_place(end), end, metres)
                 for stop, s_m in zip(stops.tolist(), straight.tolist(), strict=True):
                     last = _walk_template(_point_place(end), None, s_m * detour, walk_speed_mps)
                     legs = (first, bike, last)
@@ -309,6 +330,7 @@ def bike_accesses(
         for p in bikes.pickups
         if float(haversine_m(place.lat, place.lon, p.lat, p.lon)) <= reach_m
     ]
+    stops_around_all(in_reach, bikes.link_m / detour)
     for pick in in_reach:
         if not fences.may_start(pick.operator, pick.lat, pick.lon):
             continue

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from django.utils import timezone
 
 from operators.gbfs.models import GbfsFile, GbfsSystem, Station
@@ -44,13 +45,30 @@ def station_status_is_stale(
     return now - data_time > dt.timedelta(seconds=2 * effective_ttl_s(status_file.ttl_s))
 
 
-def station_list_near(
-    *, lat: float, lon: float, radius_m: float, limit: int, now: dt.datetime | None = None
-) -> list[StationAvailability]:
-    """Stations of active GBFS systems within `radius_m` of (lat, lon), nearest first."""
-    now = now or timezone.now()
-    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_m)
-    stations = (
+_STATION_FIELDS = (
+    "pk",
+    "station_id",
+    "name",
+    "lat",
+    "lon",
+    "capacity",
+    "system_id",
+    "system__operator__slug",
+    "system__stale_reason",
+    "status__num_bikes_available",
+    "status__num_docks_available",
+    "status__is_renting",
+    "status__is_returning",
+    "status__last_reported",
+)
+
+
+def _stations_in_box(
+    min_lat: float, max_lat: float, min_lon: float, max_lon: float
+) -> list[tuple[Any, ...]]:
+    # Plain tuples of the columns needed: building model instances (and decoding the
+    # systems' JSON columns) for a thousand stations cost ~100 ms per plan.
+    return list(
         Station.objects.filter(
             system__feed_version__status=FeedStatus.ACTIVE,
             lat__gte=min_lat,
@@ -58,49 +76,61 @@ def station_list_near(
             lon__gte=min_lon,
             lon__lte=max_lon,
         )
-        .select_related("system__operator", "status")
         .order_by("pk")
+        .values_list(*_STATION_FIELDS)
     )
-    nearby = []
-    for station in stations:
-        d = distance_m(lat, lon, station.lat, station.lon)
-        if d <= radius_m:
-            nearby.append((d, station))
-    nearby.sort(key=lambda pair: (pair[0], pair[1].pk))
-    nearby = nearby[:limit]
-    system_ids = {s.system_id for _, s in nearby}
+
+
+def _availability(
+    rows: list[tuple[float, tuple[Any, ...]]], now: dt.datetime
+) -> list[StationAvailability]:
+    system_ids = {row[6] for _, row in rows}
     status_files = {
         f.system_id: f
         for f in GbfsFile.objects.filter(system_id__in=system_ids, name="station_status")
     }
     result = []
-    for d, station in nearby:
-        status = getattr(station, "status", None)
+    for d, row in rows:
+        (_, station_id, name, lat, lon, capacity, system_id, slug, stale_reason,
+         bikes, docks, renting, returning, reported) = row  # fmt: skip
+        has_status = bikes is not None
         stale = (
             station_status_is_stale(
-                status_file=status_files.get(station.system_id),
-                stale_reason=station.system.stale_reason,
-                now=now,
+                status_file=status_files.get(system_id), stale_reason=stale_reason, now=now
             )
-            or status is None
+            or not has_status
         )
         result.append(
             StationAvailability(
-                id=f"{station.system.operator.slug}:{station.station_id}",
-                name=station.name,
-                lat=station.lat,
-                lon=station.lon,
+                id=f"{slug}:{station_id}",
+                name=name,
+                lat=lat,
+                lon=lon,
                 distance_m=round(d),
-                capacity=station.capacity,
-                bikes_available=status.num_bikes_available if status else None,
-                docks_available=status.num_docks_available if status else None,
-                is_renting=status.is_renting if status else None,
-                is_returning=status.is_returning if status else None,
-                last_reported=status.last_reported if status else None,
+                capacity=capacity,
+                bikes_available=bikes,
+                docks_available=docks if has_status else None,
+                is_renting=renting if has_status else None,
+                is_returning=returning if has_status else None,
+                last_reported=reported if has_status else None,
                 stale=stale,
             )
         )
     return result
+
+
+def station_list_near(
+    *, lat: float, lon: float, radius_m: float, limit: int, now: dt.datetime | None = None
+) -> list[StationAvailability]:
+    """Stations of active GBFS systems within `radius_m` of (lat, lon), nearest first."""
+    now = now or timezone.now()
+    nearby = []
+    for row in _stations_in_box(*bounding_box(lat, lon, radius_m)):
+        d = distance_m(lat, lon, row[3], row[4])
+        if d <= radius_m:
+            nearby.append((d, row))
+    nearby.sort(key=lambda pair: (pair[0], pair[1][0]))
+    return _availability(nearby[:limit], now)
 
 
 @dataclass(frozen=True)
@@ -122,17 +152,41 @@ def bikeshare_live_near(
     """Everything live of the active GBFS systems within `radius_m` of any of `points`.
     Staleness as in `station_status_is_stale` (vehicles: their file's age, same rule)."""
     now = now or timezone.now()
-    seen: dict[str, StationAvailability] = {}
-    for lat, lon in points:
-        for station in station_list_near(
-            lat=lat, lon=lon, radius_m=radius_m, limit=100_000, now=now
-        ):
-            seen.setdefault(station.id, station)
-    stations = sorted(seen.values(), key=lambda s: s.id)
+    boxes = [bounding_box(lat, lon, radius_m) for lat, lon in points]
+    box = (
+        (
+            min(b[0] for b in boxes),
+            max(b[1] for b in boxes),
+            min(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
+        if boxes
+        else (0.0, 0.0, 0.0, 0.0)
+    )
+    # One query for all points; a station is kept when it is near any of them (distance to
+    # the nearest point).
+    rows = _stations_in_box(*box) if boxes else []
+    near_rows = []
+    if rows:
+        station_lat = np.array([row[3] for row in rows])
+        station_lon = np.array([row[4] for row in rows])
+        nearest = np.min(
+            [_haversine_m(p_lat, p_lon, station_lat, station_lon) for p_lat, p_lon in points],
+            axis=0,
+        )
+        near_rows = [(float(d), row) for d, row in zip(nearest, rows, strict=True) if d <= radius_m]
+    stations = sorted(_availability(near_rows, now), key=lambda s: s.id)
+    seen = {s.id for s in stations}
     details: dict[str, dict[str, Any]] = {}
     if stations:
         for slug, station_id, uris in (
-            Station.objects.filter(system__feed_version__status=FeedStatus.ACTIVE)
+            Station.objects.filter(
+                system__feed_version__status=FeedStatus.ACTIVE,
+                lat__gte=box[0],
+                lat__lte=box[1],
+                lon__gte=box[2],
+                lon__lte=box[3],
+            )
             .exclude(rental_uris={})
             .values_list("system__operator__slug", "station_id", "rental_uris")
         ):
@@ -207,3 +261,11 @@ def bikeshare_live_near(
         global_rules=global_rules,
         pricing=pricing,
     )
+
+
+def _haversine_m(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """Great-circle metres from one point to many (vectorised `operators.nearby.distance_m`)."""
+    p1, p2 = np.radians(lat), np.radians(lats)
+    dp, dl = p2 - p1, np.radians(lons - lon)
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
