@@ -28,6 +28,8 @@ import subprocess
 import sys
 import time
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,59 @@ def _rss_mb(pid: int) -> float:
 def _worker_pids(master: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
     return [int(p) for p in out.stdout.split()]
+
+
+class BenchSession(requests.Session):
+    """A client session bound to one gunicorn master (to read its worker's memory)."""
+
+    master_pid: int = 0
+
+    def worker_rss_mb(self) -> float | None:
+        workers = _worker_pids(self.master_pid)
+        return round(max(_rss_mb(p) for p in workers), 1) if workers else None
+
+
+@contextmanager
+def gunicorn_server(env: dict[str, str]) -> Iterator[tuple[str, BenchSession]]:
+    """gunicorn (one worker, two threads) on a free loopback port with `env`; yields its
+    base URL and a session once /readyz answers 200; stops the server on exit."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "-c",
+            "deploy/gunicorn.conf.py",
+            "maas.wsgi",
+            "--workers",
+            "1",
+            "--threads",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    session = BenchSession()
+    session.master_pid = server.pid
+    try:
+        for _ in range(300):
+            try:
+                if session.get(f"{base}/readyz", timeout=5).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        yield base, session
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def _pct(samples: list[float]) -> dict[str, float]:
@@ -171,38 +226,7 @@ def bench_feed(name: str) -> dict[str, Any]:
     result["snapshot_days"] = len(meta["dates"])
     result["snapshot_counts"] = meta["counts"]
 
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "-c",
-            "deploy/gunicorn.conf.py",
-            "maas.wsgi",
-            "--workers",
-            "1",
-            "--threads",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        session = requests.Session()
-        for _ in range(200):
-            try:
-                if session.get(f"{base}/readyz", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
+    with gunicorn_server(env) as (base, session):
         rng = random.Random(SEED)
         plans = _queries(name, N_PLANS + 1, rng)
         ranges = _queries(name, N_RANGE + 1, rng)
@@ -244,12 +268,8 @@ def bench_feed(name: str) -> dict[str, Any]:
             "queries": len(samples),
             "with_itineraries": found,
         }
-        workers = _worker_pids(server.pid)
-        result["worker_rss_mb"] = round(max(_rss_mb(p) for p in workers), 1) if workers else None
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        _psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        result["worker_rss_mb"] = session.worker_rss_mb()
+    _psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     return result
 
 

@@ -21,25 +21,20 @@ import json
 import os
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from benchmarks.api_plan import (
     BENCH_PG,
-    PYTHON,
     ROOT,
     SHARED_DATA,
-    _free_port,
     _manage,
     _pct,
     _psql,
+    gunicorn_server,
 )
 
 RESULTS = ROOT / "benchmarks" / "results" / "api_plan_multimodal.json"
@@ -180,38 +175,7 @@ def bench(name: str) -> dict[str, Any]:
     _manage(env, "migrate", "--noinput")
     _feeds(name, env)
     result["build_snapshot_command_s"] = round(_manage(env, "build_snapshot"), 2)
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "-c",
-            "deploy/gunicorn.conf.py",
-            "maas.wsgi",
-            "--workers",
-            "1",
-            "--threads",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        session = requests.Session()
-        for _ in range(300):
-            try:
-                if session.get(f"{base}/readyz", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
+    with gunicorn_server(env) as (base, session):
         rng = random.Random(SEED)
         lat0, lat1, lon0, lon1 = cfg["box"]
         h0, h1 = cfg["hours"]
@@ -240,10 +204,7 @@ def bench(name: str) -> dict[str, Any]:
                     modes[leg["mode"]] = modes.get(leg["mode"], 0) + 1
         result["plan"] = {**_pct(samples), "queries": len(samples), "non_200": errors}
         result["legs_by_mode"] = dict(sorted(modes.items()))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        _psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    _psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     return result
 
 

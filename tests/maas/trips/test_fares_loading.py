@@ -9,7 +9,7 @@ import pytest
 from maas.trips.fares.loading import fare_tables_cache_clear
 from maas.trips.offers import itinerary_price
 from tests.conftest import SHARED_DATA
-from tests.maas.trips.test_plan_api import import_feed
+from tests.maas.trips.networks import import_feed
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.django_db]
 

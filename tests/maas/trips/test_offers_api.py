@@ -16,11 +16,11 @@ from maas.trips.fares.loading import fare_tables_cache_clear
 from maas.trips.models import AddOnDiscount, Offer, Product
 from maas.trips.selectors import OfferExpired, OfferNotPriced, offer_get_for_booking
 from operators.gtfs.models import FareAttribute, FareRule, Stop
-from operators.models import FeedStatus, FeedVersion, NetworkSnapshot, Operator, SnapshotStatus
-from operators.network import network_snapshot_build
+from operators.models import FeedStatus, FeedVersion, NetworkSnapshot, Operator
 from operators.tourism.models import Attraction, TicketProduct
 from tests.conftest import SHARED_DATA, client_for
-from tests.maas.trips.test_plan_api import import_feed
+from tests.maas.trips.networks import committed_network
+from tests.maas.trips.networks import import_feed as import_feed  # re-exported for other tests
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.django_db]
 
@@ -36,23 +36,15 @@ BODY = {
 def bart_network(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[NetworkSnapshot]:
-    from django.test import override_settings
-
-    with (
-        django_db_blocker.unblock(),
-        override_settings(
-            SNAPSHOT_HORIZON_START="2018-06-05",
-            SNAPSHOT_HORIZON_DAYS=2,
-            SNAPSHOT_DIR=tmp_path_factory.mktemp("bart-offers"),
-        ),
-    ):
-        import_feed("bart", SHARED_DATA / "gtfs" / "bart_2018.zip")
-        snapshot = network_snapshot_build()
-        assert snapshot.status == SnapshotStatus.READY, snapshot.error
-    yield snapshot
-    with django_db_blocker.unblock():
-        NetworkSnapshot.objects.all().delete()
-        Operator.objects.filter(slug="bart").delete()
+    with committed_network(
+        django_db_blocker,
+        tmp_path_factory.mktemp("bart-offers"),
+        slug="bart",
+        path=SHARED_DATA / "gtfs" / "bart_2018.zip",
+        horizon_start="2018-06-05",
+        horizon_days=2,
+    ) as snapshot:
+        yield snapshot
 
 
 @pytest.fixture(autouse=True)

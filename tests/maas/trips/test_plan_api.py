@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files import File
 from rest_framework.test import APIClient
 
 from operators.gtfs.models import StopTime
-from operators.models import FeedStatus, FeedVersion, NetworkSnapshot, Operator, SnapshotStatus
-from operators.network import network_snapshot_build
-from operators.services import feed_version_create, feed_version_import, operator_create
+from operators.models import NetworkSnapshot
 from tests.conftest import SHARED_DATA
 from tests.maas.accounts.test_role_matrix import assert_error
+from tests.maas.trips.networks import committed_network
+from tests.maas.trips.networks import import_feed as import_feed  # re-exported for other tests
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.django_db]
-
-
-def import_feed(slug: str, path: Path) -> FeedVersion:
-    operator = Operator.objects.filter(slug=slug).first() or operator_create(
-        slug=slug, name_ja=slug
-    )
-    with path.open("rb") as fh:
-        version = feed_version_create(
-            operator=operator, kind="gtfs", upload=File(fh, name=path.name), enqueue=False
-        )
-    version = feed_version_import(feed_version_id=version.pk)
-    assert version.status == FeedStatus.ACTIVE, version.report
-    return version
 
 
 @pytest.fixture(scope="module")
@@ -40,25 +25,16 @@ def bart(
     django_db_blocker: Any,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[NetworkSnapshot]:
-    """BART imported and compiled once for the module (committed, removed at the end):
-    every test here only reads it."""
-    from django.test import override_settings
-
-    with (
-        django_db_blocker.unblock(),
-        override_settings(
-            SNAPSHOT_HORIZON_START="2018-06-05",
-            SNAPSHOT_HORIZON_DAYS=2,
-            SNAPSHOT_DIR=tmp_path_factory.mktemp("bart-snapshot"),
-        ),
-    ):
-        import_feed("bart", SHARED_DATA / "gtfs" / "bart_2018.zip")
-        snapshot = network_snapshot_build()
-        assert snapshot.status == SnapshotStatus.READY, snapshot.error
-    yield snapshot
-    with django_db_blocker.unblock():
-        NetworkSnapshot.objects.all().delete()
-        Operator.objects.filter(slug="bart").delete()
+    """BART imported and compiled once for the module: every test here only reads it."""
+    with committed_network(
+        django_db_blocker,
+        tmp_path_factory.mktemp("bart-snapshot"),
+        slug="bart",
+        path=SHARED_DATA / "gtfs" / "bart_2018.zip",
+        horizon_start="2018-06-05",
+        horizon_days=2,
+    ) as snapshot:
+        yield snapshot
 
 
 def published(trip_id: str, stop_id: str) -> tuple[int | None, int | None]:

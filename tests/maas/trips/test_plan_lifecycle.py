@@ -13,7 +13,7 @@ from operators.models import NetworkSnapshot, SnapshotStatus
 from operators.network import network_snapshot_build
 from tests.conftest import SHARED_DATA
 from tests.maas.accounts.test_role_matrix import assert_error
-from tests.maas.trips.test_plan_api import import_feed
+from tests.maas.trips.networks import import_feed
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.django_db]
 
