@@ -13,7 +13,13 @@ import sys
 import time
 
 # The order matters: importing feeds first, then the engine built on them.
-BENCHMARKS = ["feed_import", "routing_engine", "api_plan"]
+BENCHMARKS = [
+    "feed_import",
+    "routing_engine",
+    "api_plan",
+    "api_plan_multimodal",
+    "pyraptor_compare",  # about 16 minutes: pyraptor is slow
+]
 
 
 def main(argv: list[str]) -> int:
@@ -26,6 +32,7 @@ def main(argv: list[str]) -> int:
         print(f"== {name}")
         started = time.perf_counter()
         module = importlib.import_module(f"benchmarks.{name}")
+        sys.argv = [name]  # each script parses its own options; run them with defaults
         try:
             module.main()
         except Exception as exc:  # one broken benchmark must not hide the others' figures
