@@ -33,4 +33,11 @@ app.conf.beat_schedule = {
         "schedule": float(os.environ.get("ONDEMAND_EXPIRE_INTERVAL_S", "30")),
         "options": {"expires": 60},
     },
+    # Bookings: PENDING holds past expires_at become EXPIRED and give their seats, bikes
+    # and tickets back; operator CANCELs that could not be delivered are retried.
+    "bookings-holds-expire": {
+        "task": "bookings.holds_expire",
+        "schedule": float(os.environ.get("BOOKING_EXPIRE_INTERVAL_S", "30")),
+        "options": {"expires": 60},
+    },
 }

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "maas.accounts",
     "maas.platform",
     "maas.trips",
+    "maas.wallet",
+    "maas.bookings",
     "maas.web",
 ]
 
@@ -271,6 +273,26 @@ OFFER_ADDON_RADIUS_M: int = env.int("OFFER_ADDON_RADIUS_M", default=1000)
 OFFER_ADDON_LIMIT: int = env.int("OFFER_ADDON_LIMIT", default=5)
 # The currency of a price with nothing to pay (a walk-only itinerary).
 OFFER_DEFAULT_CURRENCY: str = env.str("OFFER_DEFAULT_CURRENCY", default="JPY")
+
+# ------------------------------------------------------------------ wallet (docs/wallet.md)
+# The ledger's one currency (amounts are integers in its minor units).
+WALLET_CURRENCY: str = env.str("WALLET_CURRENCY", default="JPY")
+# The `sandbox` top-up method completes at once without real money: development and tests.
+WALLET_SANDBOX_ENABLED: bool = env.bool("WALLET_SANDBOX_ENABLED", default=DEBUG)
+# The largest single top-up, in minor units.
+WALLET_TOP_UP_MAX: int = env.int("WALLET_TOP_UP_MAX", default=50_000)
+
+# ------------------------------------------------------------------ bookings (docs/bookings.md)
+# How long a booking's holds (PENDING) last before the sweep releases them.
+BOOKING_HOLD_S: int = env.int("BOOKING_HOLD_S", default=300)
+BOOKING_EXPIRE_INTERVAL_S: float = env.float("BOOKING_EXPIRE_INTERVAL_S", default=30.0)
+# "kid:secret,kid2:secret2": the first signs tickets, all verify (key rotation). Empty with
+# DEBUG on: an insecure development key; empty in production: tickets cannot be issued.
+TICKET_SIGNING_KEYS: str = env.str("TICKET_SIGNING_KEYS", default="")
+# A leg's ticket is valid from departure minus this until arrival plus this.
+TICKET_VALIDITY_MARGIN_S: int = env.int("TICKET_VALIDITY_MARGIN_S", default=1800)
+# The platform's commission on operators' sales (per-operator override in the admin).
+PLATFORM_FEE_PERCENT: str = env.str("PLATFORM_FEE_PERCENT", default="10")
 
 # ------------------------------------------------------------------ logging
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")

@@ -16,6 +16,8 @@ api_v1 = [
     path("", include("operators.tourism.urls")),
     path("", include("maas.platform.urls")),
     path("", include("maas.trips.urls")),
+    path("", include("maas.wallet.urls")),
+    path("", include("maas.bookings.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,1 @@
+"""Operator adapters: how one booking leg is held, committed, released and cancelled."""

@@ -1,0 +1,240 @@
+"""Adapters for inventory the platform knows itself: fixed-route tickets (no inventory),
+on-demand seats (operators.ondemand), bike reservations at GBFS stations and attraction
+tickets with a daily quota."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from maas.bookings.adapters.base import Hold, LegRejected
+from maas.bookings.models import (
+    AttractionQuota,
+    AttractionSales,
+    BikeReservation,
+    BookingLeg,
+    ReservationState,
+)
+from operators.gbfs.models import Station, StationStatus
+from operators.ondemand.models import Ride
+from operators.ondemand.services import (
+    NoCapacity,
+    OnDemandServiceNotFound,
+    RideStateError,
+    ride_cancel,
+    ride_confirm,
+    ride_hold,
+    ride_release,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class FixedRouteAdapter:
+    """A ticket on a scheduled service: there is no seat inventory, so a hold always
+    succeeds and there is nothing to release."""
+
+    name = "fixed-route"
+    single_use = True
+
+    def hold(self, *, leg: BookingLeg, expires_at: dt.datetime) -> Hold:
+        return Hold()
+
+    def commit(self, *, leg: BookingLeg) -> None:
+        return None
+
+    def release(self, *, leg: BookingLeg) -> None:
+        return None
+
+    def cancel(self, *, leg: BookingLeg) -> None:
+        return None
+
+
+def _point(place: dict[str, object]) -> tuple[float, float]:
+    return (float(place["lat"]), float(place["lon"]))  # type: ignore[arg-type]
+
+
+class OnDemandAdapter:
+    """A seat on an on-demand vehicle, held with the dispatcher (operators.ondemand). A zone
+    whose capacity the operator does not manage here is booked like a fixed-route ticket."""
+
+    name = "ondemand"
+    single_use = True
+
+    def hold(self, *, leg: BookingLeg, expires_at: dt.datetime) -> Hold:
+        detail = leg.detail
+        zone = str((detail.get("zone") or {}).get("id") or "")
+        departure = dt.datetime.fromisoformat(detail["departure"])
+        arrival = dt.datetime.fromisoformat(detail["arrival"])
+        now = timezone.now()
+        try:
+            ride = ride_hold(
+                operator_slug=leg.operator.slug,
+                zone_id=zone.split(":", 1)[-1],
+                pickup=_point(detail["from"]),
+                dropoff=_point(detail["to"]),
+                pickup_earliest=departure,
+                pickup_latest=departure,
+                dropoff_latest=arrival,
+                reference=f"booking-leg:{leg.pk}",
+                hold_s=max(1, int((expires_at - now).total_seconds())),
+                now=now,
+            )
+        except OnDemandServiceNotFound:
+            return Hold()
+        except NoCapacity as exc:
+            raise LegRejected("no_capacity", f"No seat on the on-demand service: {exc}") from exc
+        except ValueError as exc:
+            raise LegRejected("operator_rejected", str(exc)) from exc
+        return Hold(external_id=str(ride.pk))
+
+    def _ride(self, leg: BookingLeg) -> Ride | None:
+        return Ride.objects.filter(pk=int(leg.external_id)).first() if leg.external_id else None
+
+    def commit(self, *, leg: BookingLeg) -> None:
+        ride = self._ride(leg)
+        if ride is None:
+            return
+        try:
+            ride_confirm(ride=ride)
+        except RideStateError as exc:
+            raise LegRejected("hold_expired", str(exc)) from exc
+
+    def release(self, *, leg: BookingLeg) -> None:
+        ride = self._ride(leg)
+        if ride is not None:
+            try:
+                ride_release(ride=ride)
+            except RideStateError:
+                ride_cancel(ride=ride)
+
+    def cancel(self, *, leg: BookingLeg) -> None:
+        ride = self._ride(leg)
+        if ride is not None:
+            ride_cancel(ride=ride)
+
+
+def bike_station_find(*, station_ref: str) -> Station | None:
+    """The station `"<operator>:<station_id>"` of the operator's newest GBFS system."""
+    operator_slug, _, station_id = station_ref.partition(":")
+    return (
+        Station.objects.filter(
+            system__operator__slug=operator_slug, station_id=station_id, status__isnull=False
+        )
+        .order_by("-system_id")
+        .first()
+    )
+
+
+def _bikes_return(station_id: int) -> None:
+    StationStatus.objects.filter(station_id=station_id).update(
+        num_bikes_available=F("num_bikes_available") + 1
+    )
+
+
+class BikeShareAdapter:
+    """One bike held at the pickup station: the station's live status row is locked and
+    num_bikes_available taken down by one, so the last bike goes to exactly one booking;
+    released, expired or cancelled reservations give it back."""
+
+    name = "bikeshare"
+    single_use = True
+
+    def hold(self, *, leg: BookingLeg, expires_at: dt.datetime) -> Hold:
+        station_ref = str((leg.detail.get("station") or {}).get("id") or "")
+        station = bike_station_find(station_ref=station_ref)
+        if station is None:
+            raise LegRejected("no_capacity", f"The bike station {station_ref!r} is not known.")
+        with transaction.atomic():
+            status = StationStatus.objects.select_for_update().get(station=station)
+            if not status.is_renting or status.num_bikes_available < 1:
+                raise LegRejected("no_capacity", f"No bike left at {station.name}.")
+            StationStatus.objects.filter(pk=status.pk).update(
+                num_bikes_available=F("num_bikes_available") - 1
+            )
+            reservation = BikeReservation.objects.create(
+                station=station, leg=leg, state=ReservationState.HELD, expires_at=expires_at
+            )
+        return Hold(external_id=str(reservation.pk))
+
+    def _end(self, leg: BookingLeg, state: str, *, from_states: tuple[str, ...]) -> None:
+        with transaction.atomic():
+            reservation = BikeReservation.objects.select_for_update().filter(leg=leg).first()
+            if reservation is None or reservation.state not in from_states:
+                return  # nothing held (any more): compensation may run twice
+            reservation.state = state
+            reservation.save(update_fields=["state"])
+            _bikes_return(reservation.station_id)
+
+    def commit(self, *, leg: BookingLeg) -> None:
+        with transaction.atomic():
+            reservation = BikeReservation.objects.select_for_update().filter(leg=leg).first()
+            if reservation is None or reservation.state != ReservationState.HELD:
+                raise LegRejected("hold_expired", "The bike reservation is no longer held.")
+            reservation.state = ReservationState.CONFIRMED
+            reservation.expires_at = None
+            reservation.save(update_fields=["state", "expires_at"])
+
+    def release(self, *, leg: BookingLeg) -> None:
+        self._end(leg, ReservationState.RELEASED, from_states=(ReservationState.HELD,))
+
+    def cancel(self, *, leg: BookingLeg) -> None:
+        self._end(
+            leg,
+            ReservationState.CANCELLED,
+            from_states=(ReservationState.HELD, ReservationState.CONFIRMED),
+        )
+
+
+class AttractionAdapter:
+    """A tourism ticket for one local day. With an AttractionQuota the day's sales row is
+    locked and counted, so the last ticket goes to exactly one booking."""
+
+    name = "attraction"
+    single_use = True
+
+    def _key(self, leg: BookingLeg) -> tuple[str, dt.date]:
+        product_id = str(leg.detail["id"]).split(":", 1)[-1]
+        return product_id, dt.date.fromisoformat(str(leg.detail["valid_on"]))
+
+    def hold(self, *, leg: BookingLeg, expires_at: dt.datetime) -> Hold:
+        product_id, valid_on = self._key(leg)
+        key = {
+            "tourism_operator_id": leg.operator_id,
+            "product_id": product_id,
+            "valid_on": valid_on,
+        }
+        quota = AttractionQuota.objects.filter(
+            tourism_operator_id=leg.operator_id, product_id=product_id
+        ).first()
+        with transaction.atomic():
+            AttractionSales.objects.bulk_create([AttractionSales(**key)], ignore_conflicts=True)
+            sales = AttractionSales.objects.select_for_update().get(**key)
+            if quota is not None and sales.taken >= quota.daily_limit:
+                raise LegRejected("no_capacity", f"Sold out on {valid_on.isoformat()}.")
+            AttractionSales.objects.filter(pk=sales.pk).update(taken=F("taken") + 1)
+        return Hold(external_id=f"{product_id}@{valid_on.isoformat()}")
+
+    def commit(self, *, leg: BookingLeg) -> None:
+        return None
+
+    def _give_back(self, leg: BookingLeg) -> None:
+        product_id, valid_on = self._key(leg)
+        AttractionSales.objects.filter(
+            tourism_operator_id=leg.operator_id,
+            product_id=product_id,
+            valid_on=valid_on,
+            taken__gt=0,
+        ).update(taken=F("taken") - 1)
+
+    # The booking service calls these once per held leg (it flips the leg's state in the
+    # same transaction under the leg's row lock), which keeps the counter exact.
+    def release(self, *, leg: BookingLeg) -> None:
+        self._give_back(leg)
+
+    def cancel(self, *, leg: BookingLeg) -> None:
+        self._give_back(leg)

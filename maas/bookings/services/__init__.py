@@ -1,0 +1,1 @@
+"""Write side of bookings: the two-phase lifecycle, cancellation and ticket validation."""
