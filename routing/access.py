@@ -11,7 +11,8 @@ Access (from a coordinate to a stop):
   station with a dock -> walk to the stop;
 - bike share, free floating: walk -> the vehicle -> ride -> leave it at the stop (where the
   geofencing rules allow ending a ride);
-- on-demand: picked up at the point (inside the zone) -> dropped at a stop the service serves.
+- on-demand: picked up at the point (inside the zone) -> dropped at a stop the service serves;
+  between location groups: walk -> pick-up stop -> ride -> drop-off stop (`flex_group_*`).
 Egress is the mirror image; `bike_direct` / `flex_direct` give door-to-door journeys.
 """
 
@@ -565,3 +566,151 @@ def flex_direct(
             straight = float(haversine_m(origin.lat, origin.lon, destination.lat, destination.lon))
             out.append((_flex_template(service, origin, destination, straight),))
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class FlexGroupService:
+    """An on-demand service between two location groups of stops (no zone polygon, e.g.
+    C-TRAN's "VA Medical Center -> C-TRAN Garage"): picked up at any of `pickup_stops`,
+    dropped at any of `dropoff_stops` (namespaced stop ids). The rider walks to and from
+    those stops. `windows` and the ride time as in `FlexService`."""
+
+    id: str
+    operator: str
+    zone_id: str
+    zone_name: str
+    windows: tuple[tuple[int, int], ...]
+    pickup_stops: tuple[str, ...] = ()
+    dropoff_stops: tuple[str, ...] = ()
+    speed_mps: float = DEFAULT_ROAD_SPEED_MPS
+    detour_factor: float = DEFAULT_DETOUR_FACTOR
+    duration_factor: float = 1.0
+    duration_offset_s: float = 0.0
+    buffer_s: int = 0
+    details: dict[str, Any] | None = dataclasses.field(default=None, compare=False)
+
+    def duration_s(self, straight_m: float) -> int:
+        """The promised ride time for `straight_m` metres as the crow flies."""
+        drive = straight_m * self.detour_factor / self.speed_mps
+        return math.ceil(drive * self.duration_factor + self.duration_offset_s) + self.buffer_s
+
+
+def _stop_place(index: StopIndex, stop: int) -> Place:
+    tt = index.tt
+    return Place(
+        name=str(tt.stop_names[stop]),
+        lat=float(tt.stop_lat[stop]),
+        lon=float(tt.stop_lon[stop]),
+        stop_id=str(tt.stop_ids[stop]),
+    )
+
+
+def _stops_of(index: StopIndex, ids: Sequence[str]) -> list[int]:
+    lookup = index.tt.stop_index
+    return sorted({lookup[s] for s in ids if s in lookup})
+
+
+def _group_ride(
+    index: StopIndex, service: FlexGroupService, a: int, b: int, *, stop_a: bool, stop_b: bool
+) -> LegTemplate:
+    """The on-demand leg from stop `a` to stop `b`; `stop_a`/`stop_b` False leave that end to
+    the access/egress stop itself (`None` place)."""
+    tt = index.tt
+    straight = float(haversine_m(tt.stop_lat[a], tt.stop_lon[a], tt.stop_lat[b], tt.stop_lon[b]))
+    return LegTemplate(
+        MODE_ONDEMAND,
+        _stop_place(index, a) if stop_a else None,
+        _stop_place(index, b) if stop_b else None,
+        service.duration_s(straight),
+        straight * service.detour_factor,
+        operator=service.operator,
+        details={"service": service.id, **(service.details or {})},
+        windows=service.windows,
+    )
+
+
+def flex_group_accesses(
+    index: StopIndex,
+    place: Place,
+    services: Sequence[FlexGroupService],
+    *,
+    max_walk_m: float,
+    walk_speed_mps: float = DEFAULT_WALK_SPEED_MPS,
+    egress: bool = False,
+) -> list[StopAccess]:
+    """Location-group rides between `place` and the stops: access = walk to a pick-up stop
+    of the group, ride to a drop-off stop (the access stop); egress = ride from a pick-up
+    stop (the egress stop) to a drop-off stop, walk to `place`. The quickest per stop."""
+    if len(index.stops) == 0 or not services:
+        return []
+    near = {
+        a.stop: a
+        for a in index.stops_near(place.lat, place.lon, max_walk_m, walk_speed_mps=walk_speed_mps)
+    }
+    best: dict[int, StopAccess] = {}
+    for service in services:
+        pickups = _stops_of(index, service.pickup_stops)
+        dropoffs = _stops_of(index, service.dropoff_stops)
+        walked, ends = (dropoffs, pickups) if egress else (pickups, dropoffs)
+        for a in walked:
+            walk = near.get(a)
+            if walk is None:
+                continue
+            stop_place = _stop_place(index, a)
+            for b in ends:
+                if a == b:
+                    continue
+                if egress:
+                    legs: tuple[LegTemplate, ...] = (
+                        _group_ride(index, service, b, a, stop_a=False, stop_b=True),
+                        _walk_template(stop_place, place, walk.distance_m, walk_speed_mps),
+                    )
+                else:
+                    legs = (
+                        _walk_template(place, stop_place, walk.distance_m, walk_speed_mps),
+                        _group_ride(index, service, a, b, stop_a=True, stop_b=False),
+                    )
+                _keep_best(best, StopAccess(b, sum(t.duration_s for t in legs), 0.0, legs))
+    return sorted(best.values(), key=lambda a: (a.duration_s, a.stop))
+
+
+def flex_group_direct(
+    index: StopIndex,
+    origin: Place,
+    destination: Place,
+    services: Sequence[FlexGroupService],
+    *,
+    max_walk_m: float,
+    walk_speed_mps: float = DEFAULT_WALK_SPEED_MPS,
+) -> list[tuple[LegTemplate, ...]]:
+    """Door-to-door location-group rides: walk -> pick-up stop -> ride -> drop-off stop ->
+    walk, the quickest combination per service (ties: the lower stop indexes)."""
+    if len(index.stops) == 0 or not services:
+        return []
+    near_o = index.stops_near(origin.lat, origin.lon, max_walk_m, walk_speed_mps=walk_speed_mps)
+    near_d = index.stops_near(
+        destination.lat, destination.lon, max_walk_m, walk_speed_mps=walk_speed_mps
+    )
+    out: list[tuple[LegTemplate, ...]] = []
+    for service in services:
+        pickups = set(_stops_of(index, service.pickup_stops))
+        dropoffs = set(_stops_of(index, service.dropoff_stops))
+        found: tuple[int, int, int, tuple[LegTemplate, ...]] | None = None
+        for first in near_o:
+            if first.stop not in pickups:
+                continue
+            for last in near_d:
+                if last.stop not in dropoffs or last.stop == first.stop:
+                    continue
+                a, b = _stop_place(index, first.stop), _stop_place(index, last.stop)
+                legs = (
+                    _walk_template(origin, a, first.distance_m, walk_speed_mps),
+                    _group_ride(index, service, first.stop, last.stop, stop_a=True, stop_b=True),
+                    _walk_template(b, destination, last.distance_m, walk_speed_mps),
+                )
+                key = (sum(t.duration_s for t in legs), first.stop, last.stop, legs)
+                if found is None or key[:3] < found[:3]:
+                    found = key
+        if found is not None:
+            out.append(found[3])
+    return sorted(out, key=lambda legs: sum(t.duration_s for t in legs))

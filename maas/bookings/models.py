@@ -203,8 +203,9 @@ class ReservationState(models.TextChoices):
 
 
 class BikeReservation(models.Model):
-    """One bike held at a station for a booking leg; while HELD or CONFIRMED it is taken
-    off the station's live num_bikes_available."""
+    """One bike held at a station for a booking leg; while HELD or CONFIRMED the station's
+    served availability is one lower (an `operators.gbfs` StationHold, which survives the
+    next status poll)."""
 
     station = models.ForeignKey("gbfs.Station", on_delete=models.CASCADE, related_name="+")
     leg = models.OneToOneField(BookingLeg, on_delete=models.CASCADE, related_name="bike")

@@ -30,12 +30,14 @@ from maas.trips.ondemand import (
     flex_services,
     latest_booking_time,
     ondemand_fits_check,
+    ondemand_travel_settings,
 )
 from maas.trips.params import LatLon, PlanQuery
 from operators.selectors import network_snapshot_current
 from routing.access import (
     BikePoint,
     BikeShare,
+    FlexGroupService,
     FlexService,
     GeofenceRule,
     bike_accesses,
@@ -43,6 +45,8 @@ from routing.access import (
     flex_accesses,
     flex_contains,
     flex_direct,
+    flex_group_accesses,
+    flex_group_direct,
 )
 from routing.itinerary import (
     MODE_BIKESHARE,
@@ -258,8 +262,9 @@ def _iso(yyyymmdd: str) -> str:
 
 def _multimodal(
     snapshot: Snapshot, query: PlanQuery, when: dt.datetime, now: dt.datetime
-) -> tuple[BikeShare | None, list[FlexService], FlexData]:
-    """The live bike-share state and the bookable on-demand services for this query."""
+) -> tuple[BikeShare | None, list[FlexService], list[FlexGroupService], FlexData]:
+    """The live bike-share state and the bookable on-demand services for this query (zone
+    services, and rides between location groups)."""
     tt = snapshot.timetable
     points = [(p.lat, p.lon) for p in (query.origin, query.destination) if p is not None]
     bikes: BikeShare | None = None
@@ -280,6 +285,7 @@ def _multimodal(
                 street=_cycling_network(),
             )
     services: list[FlexService] = []
+    group_services: list[FlexGroupService] = []
     flex = FlexData()
     if "ondemand" in query.modes and points:
         tz = zoneinfo.ZoneInfo(tt.timezone)
@@ -290,21 +296,28 @@ def _multimodal(
             now=now,
             at=when,
         )
-        for entry in flex.services:
-            services.append(
-                FlexService(
-                    **{
-                        **entry,
-                        "windows": tuple(
-                            (tt.to_abs_s(a), tt.to_abs_s(b)) for a, b, _ in entry["windows"]
-                        ),
-                        "speed_mps": settings.ONDEMAND_ROAD_SPEED_MPS,
-                        "detour_factor": settings.ONDEMAND_DETOUR_FACTOR,
-                        "buffer_s": settings.ONDEMAND_BUFFER_S,
-                    }
-                )
-            )
-    return bikes, services, flex
+        # a service configured in operators.ondemand travels at its own speed/detour/buffer
+        # (what its dispatcher plans with); else the global settings
+        default = {
+            "speed_mps": settings.ONDEMAND_ROAD_SPEED_MPS,
+            "detour_factor": settings.ONDEMAND_DETOUR_FACTOR,
+            "buffer_s": settings.ONDEMAND_BUFFER_S,
+        }
+        entries = flex.services + flex.group_services
+        own = ondemand_travel_settings(
+            {(e["operator"], e["details"]["capacity_zone_id"]) for e in entries}
+        )
+        for entry in entries:
+            kwargs = {
+                **entry,
+                "windows": tuple((tt.to_abs_s(a), tt.to_abs_s(b)) for a, b, _ in entry["windows"]),
+                **own.get((entry["operator"], entry["details"]["capacity_zone_id"]), default),
+            }
+            if "geometry" in entry:
+                services.append(FlexService(**kwargs))
+            else:
+                group_services.append(FlexGroupService(**kwargs))
+    return bikes, services, group_services, flex
 
 
 def _cycling_network() -> Any:
@@ -333,7 +346,15 @@ def _covered(point: LatLon, bikes: BikeShare | None, services: list[FlexService]
     )
 
 
-def _zone_holds(refusal: dict[str, Any], place: Place) -> bool:
+def _zone_holds(
+    refusal: dict[str, Any], place: Place, snapshot: Snapshot, query: PlanQuery
+) -> bool:
+    if refusal["geometry"] is None:  # a location group: the place is near a pick-up stop
+        near = snapshot.stop_index.stops_near(
+            place.lat, place.lon, query.max_walk_m, walk_speed_mps=query.walk_speed_mps
+        )
+        ids = set(refusal.get("pickup_stops", ()))
+        return any(str(snapshot.timetable.stop_ids[a.stop]) in ids for a in near)
     zone = FlexService(
         id=refusal["service"],
         operator="",
@@ -353,10 +374,12 @@ def _fits(it: Itinerary) -> bool:
         details = leg.details or {}
         if not ondemand_fits_check(
             operator_slug=leg.operator or "",
-            zone_id=str(details.get("location_id", "")),
+            zone_id=str(details.get("capacity_zone_id", "")),
             pickup_earliest=leg.departure,
             pickup_latest=leg.departure,
             dropoff_latest=leg.arrival,
+            pickup=(leg.from_place.lat, leg.from_place.lon),
+            dropoff=(leg.to_place.lat, leg.to_place.lon),
         ):
             return False
     return True
@@ -373,7 +396,18 @@ def plan_itineraries(*, query: PlanQuery, language: str, window_s: int = 0) -> d
     tt = snapshot.timetable
     when = query.time if query.time is not None else _default_time()
     now = _now()
-    bikes, services, flex = _multimodal(snapshot, query, when, now)
+    bikes, services, group_services, flex = _multimodal(snapshot, query, when, now)
+
+    def covered(point: LatLon | None) -> bool:
+        # a point in a zone whose ride can no longer be booked gets the booking refusal,
+        # not "outside the network"
+        if point is None:
+            return False
+        place = Place(name="", lat=point.lat, lon=point.lon)
+        return _covered(point, bikes, services) or any(
+            _zone_holds(r, place, snapshot, query) for r in flex.refusals
+        )
+
     origin = _endpoint(
         snapshot,
         point=query.origin,
@@ -381,7 +415,7 @@ def plan_itineraries(*, query: PlanQuery, language: str, window_s: int = 0) -> d
         name="from",
         query=query,
         language=language,
-        covered=query.origin is not None and _covered(query.origin, bikes, services),
+        covered=covered(query.origin),
     )
     destination = _endpoint(
         snapshot,
@@ -390,7 +424,7 @@ def plan_itineraries(*, query: PlanQuery, language: str, window_s: int = 0) -> d
         name="to",
         query=query,
         language=language,
-        covered=query.destination is not None and _covered(query.destination, bikes, services),
+        covered=covered(query.destination),
     )
     options = SearchOptions(
         max_transfers=query.max_transfers,
@@ -416,6 +450,15 @@ def plan_itineraries(*, query: PlanQuery, language: str, window_s: int = 0) -> d
             )
         if services:
             extra[name] += flex_accesses(snapshot.stop_index, end.place, services, egress=egress)
+        if group_services:
+            extra[name] += flex_group_accesses(
+                snapshot.stop_index,
+                end.place,
+                group_services,
+                max_walk_m=query.max_walk_m,
+                walk_speed_mps=query.walk_speed_mps,
+                egress=egress,
+            )
     found: list[Itinerary] = []
     reason: str | None = None
     if "transit" in query.modes:
@@ -471,6 +514,15 @@ def plan_itineraries(*, query: PlanQuery, language: str, window_s: int = 0) -> d
             )
         if services:
             direct += flex_direct(origin.place, destination.place, services)
+        if group_services:
+            direct += flex_group_direct(
+                snapshot.stop_index,
+                origin.place,
+                destination.place,
+                group_services,
+                max_walk_m=query.max_walk_m,
+                walk_speed_mps=query.walk_speed_mps,
+            )
         for templates in direct:
             journey = direct_journey(tt, templates, time_s, options, arrive_by=query.arrive_by)
             if journey is not None:
@@ -489,9 +541,9 @@ def plan_itineraries(*, query: PlanQuery, language: str, window_s: int = 0) -> d
     found = ranked([it for it in found if not it.stale]) + ranked([it for it in found if it.stale])
     places = [p for p in (origin.place, destination.place) if p is not None]
     refusals = [
-        {k: v for k, v in r.items() if k != "geometry"}
+        {k: v for k, v in r.items() if k not in ("geometry", "pickup_stops")}
         for r in flex.refusals
-        if any(_zone_holds(r, p) for p in places)
+        if any(_zone_holds(r, p, snapshot, query) for p in places)
     ]
     if found:
         reason = None
@@ -591,6 +643,8 @@ def _zone_json(leg: Leg) -> dict[str, Any]:
     details = leg.details or {}
     return {
         "zone": {"id": details.get("zone_id"), "name": details.get("zone_name")},
+        # rides between location groups: the drop-off group (null for zone services)
+        "to_zone": details.get("to_zone"),
         "route_name": details.get("route") or None,
     }
 

@@ -207,3 +207,18 @@ class PricingPlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system_id}:{self.plan_id}"
+
+
+class StationHold(models.Model):
+    """One bike held at a station by a booking of this platform. A station's availability
+    as served is its published num_bikes_available minus its active holds, so a hold
+    survives the next status poll (which replaces StationStatus rows) until it ends or
+    `held_until` passes (the operator's own feed shows the bike gone by then)."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="holds")
+    reference = models.CharField(max_length=100, unique=True)  # e.g. "booking-leg:42"
+    held_until = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"hold {self.reference} at {self.station_id} until {self.held_until:%H:%M}"

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.db.models import Count
 from django.utils import timezone
 
-from operators.gbfs.models import GbfsFile, GbfsSystem, Station
+from operators.gbfs.models import GbfsFile, GbfsSystem, Station, StationHold
 from operators.gbfs.services import effective_ttl_s
 from operators.models import FeedStatus
 from operators.nearby import bounding_box, distance_m
@@ -85,6 +86,13 @@ def _availability(
     rows: list[tuple[float, tuple[Any, ...]]], now: dt.datetime
 ) -> list[StationAvailability]:
     system_ids = {row[6] for _, row in rows}
+    # Bikes held by bookings of this platform are not available to anyone else.
+    held = dict(
+        StationHold.objects.filter(station_id__in=[row[0] for _, row in rows], held_until__gt=now)
+        .values("station_id")
+        .annotate(n=Count("id"))
+        .values_list("station_id", "n")
+    )
     status_files = {
         f.system_id: f
         for f in GbfsFile.objects.filter(system_id__in=system_ids, name="station_status")
@@ -108,7 +116,7 @@ def _availability(
                 lon=lon,
                 distance_m=round(d),
                 capacity=capacity,
-                bikes_available=bikes,
+                bikes_available=max(bikes - held.get(row[0], 0), 0) if has_status else None,
                 docks_available=docks if has_status else None,
                 is_renting=renting if has_status else None,
                 is_returning=returning if has_status else None,

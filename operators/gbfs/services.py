@@ -25,6 +25,7 @@ from operators.gbfs.models import (
     GeofencingZone,
     PricingPlan,
     Station,
+    StationHold,
     StationStatus,
     StationStatusChange,
     Vehicle,
@@ -636,3 +637,35 @@ def _pushed_system_register(
         enqueue=False,
     )
     return feed_version_import(feed_version_id=feed_version.pk)
+
+
+# ---------------------------------------------------------------------------- holds
+
+
+def station_hold_create(*, station: Station, reference: str, until: dt.datetime) -> bool:
+    """Hold one bike at `station` for `reference` until `until` when one is available
+    (published bikes minus active holds). The station row is locked, so the last bike goes
+    to exactly one caller. Idempotent per reference. Returns False when none is left."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Station.objects.select_for_update().get(pk=station.pk)
+        if StationHold.objects.filter(reference=reference).exists():
+            return True
+        status = StationStatus.objects.filter(station=locked).first()
+        if status is None or not status.is_renting:
+            return False
+        held = StationHold.objects.filter(station=locked, held_until__gt=now).count()
+        if status.num_bikes_available - held < 1:
+            return False
+        StationHold.objects.create(station=locked, reference=reference, held_until=until)
+    return True
+
+
+def station_hold_extend(*, reference: str, until: dt.datetime) -> None:
+    """Keep a hold until `until` (a confirmed booking keeps its bike until pick-up)."""
+    StationHold.objects.filter(reference=reference).update(held_until=until)
+
+
+def station_hold_end(*, reference: str) -> None:
+    """Give the held bike back (released, expired, cancelled or picked up)."""
+    StationHold.objects.filter(reference=reference).delete()

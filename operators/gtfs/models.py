@@ -132,6 +132,9 @@ class Trip(FeedRow):
     shape_id = models.TextField(blank=True)
     wheelchair_accessible = models.SmallIntegerField(null=True, blank=True)
     bikes_allowed = models.SmallIntegerField(null=True, blank=True)
+    # GTFS-Flex as adopted: on-demand ride time = factor x driving time + offset (seconds)
+    safe_duration_factor = models.FloatField(null=True, blank=True)
+    safe_duration_offset = models.FloatField(null=True, blank=True)
     # GTFS-JP
     jp_trip_desc = models.TextField(blank=True)
     jp_trip_desc_symbol = models.TextField(blank=True)

@@ -159,6 +159,8 @@ TABLES: tuple[Table, ...] = (
             C("shape_id", "id"),
             C("wheelchair_accessible", "int", choices=_ENUM_0_2),
             C("bikes_allowed", "int", choices=_ENUM_0_2),
+            C("safe_duration_factor", "float"),
+            C("safe_duration_offset", "float"),
             C("jp_trip_desc"),
             C("jp_trip_desc_symbol"),
             C("jp_office_id", "id"),

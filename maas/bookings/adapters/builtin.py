@@ -19,7 +19,8 @@ from maas.bookings.models import (
     BookingLeg,
     ReservationState,
 )
-from operators.gbfs.models import Station, StationStatus
+from operators.gbfs.models import Station
+from operators.gbfs.services import station_hold_create, station_hold_end, station_hold_extend
 from operators.ondemand.models import Ride
 from operators.ondemand.services import (
     NoCapacity,
@@ -130,16 +131,20 @@ def bike_station_find(*, station_ref: str) -> Station | None:
     )
 
 
-def _bikes_return(station_id: int) -> None:
-    StationStatus.objects.filter(station_id=station_id).update(
-        num_bikes_available=F("num_bikes_available") + 1
-    )
+def _hold_reference(leg: BookingLeg) -> str:
+    return f"booking-leg:{leg.pk}"
+
+
+#: A confirmed reservation keeps its bike until this long after the leg's departure; by
+#: then the bike was picked up (the operator's feed shows it gone) or the rider did not come.
+BIKE_PICKUP_GRACE = dt.timedelta(minutes=15)
 
 
 class BikeShareAdapter:
-    """One bike held at the pickup station: the station's live status row is locked and
-    num_bikes_available taken down by one, so the last bike goes to exactly one booking;
-    released, expired or cancelled reservations give it back."""
+    """One bike held at the pickup station (`operators.gbfs` StationHold): the station row is
+    locked and its published bikes minus active holds checked, so the last bike goes to
+    exactly one booking, and the hold outlives the next status poll. Released, expired or
+    cancelled reservations give the bike back."""
 
     name = "bikeshare"
     single_use = True
@@ -150,12 +155,10 @@ class BikeShareAdapter:
         if station is None:
             raise LegRejected("no_capacity", f"The bike station {station_ref!r} is not known.")
         with transaction.atomic():
-            status = StationStatus.objects.select_for_update().get(station=station)
-            if not status.is_renting or status.num_bikes_available < 1:
+            if not station_hold_create(
+                station=station, reference=_hold_reference(leg), until=expires_at
+            ):
                 raise LegRejected("no_capacity", f"No bike left at {station.name}.")
-            StationStatus.objects.filter(pk=status.pk).update(
-                num_bikes_available=F("num_bikes_available") - 1
-            )
             reservation = BikeReservation.objects.create(
                 station=station, leg=leg, state=ReservationState.HELD, expires_at=expires_at
             )
@@ -168,7 +171,7 @@ class BikeShareAdapter:
                 return  # nothing held (any more): compensation may run twice
             reservation.state = state
             reservation.save(update_fields=["state"])
-            _bikes_return(reservation.station_id)
+            station_hold_end(reference=_hold_reference(leg))
 
     def commit(self, *, leg: BookingLeg) -> None:
         with transaction.atomic():
@@ -178,6 +181,8 @@ class BikeShareAdapter:
             reservation.state = ReservationState.CONFIRMED
             reservation.expires_at = None
             reservation.save(update_fields=["state", "expires_at"])
+            until = (leg.departure_at or timezone.now()) + BIKE_PICKUP_GRACE
+            station_hold_extend(reference=_hold_reference(leg), until=until)
 
     def release(self, *, leg: BookingLeg) -> None:
         self._end(leg, ReservationState.RELEASED, from_states=(ReservationState.HELD,))

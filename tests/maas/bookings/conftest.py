@@ -60,7 +60,16 @@ def bike_station(operator: Operator, *, bikes_available: int, station_id: str = 
 
 
 def bikes_left(station: Station) -> int:
-    return StationStatus.objects.get(station=station).num_bikes_available
+    """The availability the API serves for the station (published bikes minus holds)."""
+    from operators.gbfs.selectors import station_list_near
+
+    (served,) = [
+        s
+        for s in station_list_near(lat=station.lat, lon=station.lon, radius_m=1, limit=10)
+        if s.id.endswith(f":{station.station_id}")
+    ]
+    assert served.bikes_available is not None
+    return served.bikes_available
 
 
 @pytest.fixture

@@ -467,3 +467,38 @@ def test_operator_unknown_to_the_platform_is_refused(rider: User) -> None:
     top_up(rider, 500)
     assert_error(_book(rider, offer.pk), 409, "operator_unknown")
     assert Booking.objects.count() == 0
+
+
+def test_a_held_bike_stays_taken_after_the_next_status_poll(
+    rider: User, other_rider: User, bikes: Operator
+) -> None:
+    # given: the station's last bike is held by a confirmed booking
+    station = bike_station(bikes, bikes_available=1)
+    top_up(rider, 1000)
+    top_up(other_rider, 1000)
+    first = offer_make(
+        owner=rider,
+        legs=[leg("bikeshare", bikes.slug, station={"id": "cycle-share:st-1"})],
+        prices=[150],
+    )
+    assert _book(rider, first.id).status_code == 201
+    assert bikes_left(station) == 0
+    # when: the operator's next station_status still publishes 1 bike (the rider has not
+    # picked it up yet) and replaces the live status row
+    from operators.gbfs.models import StationStatus
+
+    StationStatus.objects.filter(station=station).delete()
+    StationStatus.objects.create(
+        station=station, num_bikes_available=1, num_docks_available=5, fetched_at=timezone.now()
+    )
+    # then: the bike is still taken, and a second booking of it is refused
+    assert bikes_left(station) == 0
+    second = offer_make(
+        owner=other_rider,
+        legs=[leg("bikeshare", bikes.slug, station={"id": "cycle-share:st-1"})],
+        prices=[150],
+    )
+    refused = _book(other_rider, second.id)
+    assert_error(refused, 409, "booking_rejected")
+    assert balance(other_rider) == 1000
+    assert_ledger_balanced()
