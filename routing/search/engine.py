@@ -35,6 +35,9 @@ from routing.timetable import (
 )
 
 MAX_TRANSFERS_LIMIT = 10
+#: A range query with more distinct departures than this runs once per minute instead
+#: (one run per departure second stays exact below it; stop-to-stop ranges rarely exceed it).
+RANGE_EXACT_RUNS = 120
 
 REASON_NO_CONNECTION = "no_connection"
 REASON_NO_ACCESS = "no_stop_within_walking_distance"
@@ -636,6 +639,15 @@ def _search(
             time_s,
             time_s + window_s,
         ).tolist()
+        if len(departures) > RANGE_EXACT_RUNS:
+            # Many access stops in a dense centre give thousands of distinct departure
+            # seconds, each a RAPTOR run. One run per minute (at the minute's earliest
+            # departure) still finds every journey leaving in that minute; only a second
+            # journey leaving within the same minute and arriving later can be missed.
+            by_minute: dict[int, int] = {}
+            for t in departures:
+                by_minute[t // 60] = min(t, by_minute.get(t // 60, t))
+            departures = sorted(by_minute.values(), reverse=True)
         if not departures or departures[-1] != time_s:
             departures.append(time_s)
     else:
