@@ -212,7 +212,12 @@ def _csv_rows(text: str, name: str, issues: IssueCollector) -> list[dict[str, st
         return None
     rows = [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
     if not rows:
-        issues.error("empty_file", "The file has a header but no rows.", file=name)
+        # No attractions is an error; no opening hours or no products is a feed that simply
+        # has none yet (a warning, like an empty optional GTFS file).
+        if name == "attractions.csv":
+            issues.error("empty_file", "The file has a header but no rows.", file=name)
+        else:
+            issues.warning("empty_file", "The file has a header but no rows.", file=name)
     return rows
 
 

@@ -295,6 +295,22 @@ def test_geojson_features_that_are_not_objects_are_reported_not_crashed(
     assert "internal_error" not in [code for code, *_ in errors]
 
 
+def test_header_only_optional_files_are_a_warning(operator_member: User) -> None:
+    # given: attractions, but no opening hours and no products published yet
+    files = _demo_files()
+    files["opening_hours.csv"] = files["opening_hours.csv"].splitlines(keepends=True)[0]
+    files["products.csv"] = files["products.csv"].splitlines(keepends=True)[0]
+    # when
+    feed_version = _upload(client_for(operator_member), _zip(files))
+    # then
+    assert feed_version.status == FeedStatus.ACTIVE
+    assert feed_version.counts == {"attractions": 8, "opening_hours": 0, "ticket_products": 0}
+    assert _issues(feed_version, "warnings") == [
+        ("empty_file", "opening_hours.csv", None, None),
+        ("empty_file", "products.csv", None, None),
+    ]
+
+
 def test_load_demo_loads_bike_share_and_tourism_idempotently() -> None:
     from django.core.management import call_command
 
