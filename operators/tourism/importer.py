@@ -32,8 +32,6 @@ RIDER_CATEGORIES = ("adult", "child", "senior", "student", "any")
 # "7:30" and "07:30" are valid; 24:00 closes at midnight; later closings (25:30) are for
 # places open past midnight.
 TIME_RE = re.compile(r"^(\d{1,2}):([0-5]\d)$")
-# A zip whose members inflate more than this many times over is refused (zip bomb).
-MAX_COMPRESSION_RATIO = 200
 # Rows per INSERT (SQLite's variable limit; a few statements on PostgreSQL).
 BULK_BATCH_SIZE = 500
 
@@ -141,15 +139,20 @@ def _read_zip(feed_version: FeedVersion, issues: IssueCollector) -> dict[str, st
         with zipfile.ZipFile(fh) as bundle:
             members = [i for i in bundle.infolist() if not i.is_dir()]
             total = sum(i.file_size for i in members)
-            if total > settings.FEED_UPLOAD_MAX_BYTES or any(
-                i.compress_size and i.file_size / i.compress_size > MAX_COMPRESSION_RATIO
+            # The same zip-bomb limits as GTFS (settings FEED_ZIP_MAX_*).
+            if (
+                total > settings.FEED_ZIP_MAX_UNCOMPRESSED_BYTES
+                or len(members) > settings.FEED_ZIP_MAX_MEMBERS
+            ) or any(
+                i.compress_size and i.file_size / i.compress_size > settings.FEED_ZIP_MAX_RATIO
                 for i in members
                 if i.file_size > 1024 * 1024
             ):
                 issues.error(
                     "zip_bomb",
                     f"The zip inflates to {total} bytes (or more than "
-                    f"{MAX_COMPRESSION_RATIO}x); refused.",
+                    f"{settings.FEED_ZIP_MAX_RATIO}x, or has more than "
+                    f"{settings.FEED_ZIP_MAX_MEMBERS} files); refused.",
                 )
                 raise FeedRejected()
             for info in members:
