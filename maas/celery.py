@@ -15,6 +15,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maas.settings")
 app = Celery("maas")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Statistics tasks live beside (not in) the platform push tasks module.
+app.autodiscover_tasks(related_name="stats_tasks")
 
 # Every periodic job of the system, in one place. Later issues add GBFS polling,
 # hold expiry, the platform push and aggregation here.
@@ -39,5 +41,18 @@ app.conf.beat_schedule = {
         "task": "bookings.holds_expire",
         "schedule": float(os.environ.get("BOOKING_EXPIRE_INTERVAL_S", "30")),
         "options": {"expires": 60},
+    },
+    # Usage events to the shared data platform: each run drains what is due (per-stream
+    # locks make overlapping runs safe; a failing stream backs off on its own).
+    "platform-usage-push": {
+        "task": "platform.usage_push",
+        "schedule": float(os.environ.get("PLATFORM_PUSH_INTERVAL_S", "30")),
+        "options": {"expires": 60},
+    },
+    # Statistics: recompute yesterday's and today's aggregates (idempotent) every hour.
+    "platform-aggregate-usage": {
+        "task": "platform.aggregate_usage",
+        "schedule": float(os.environ.get("STATS_AGGREGATE_INTERVAL_S", "3600")),
+        "options": {"expires": 1800},
     },
 }

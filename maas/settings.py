@@ -294,6 +294,39 @@ TICKET_VALIDITY_MARGIN_S: int = env.int("TICKET_VALIDITY_MARGIN_S", default=1800
 # The platform's commission on operators' sales (per-operator override in the admin).
 PLATFORM_FEE_PERCENT: str = env.str("PLATFORM_FEE_PERCENT", default="10")
 
+# ---------------------------------------------------------- usage platform (docs/platform.md)
+# Where usage events go: POST JSON batches, body signed with HMAC-SHA256 (X-Signature).
+# Empty URL: nothing is pushed (events wait in the outbox).
+PLATFORM_INGEST_URL: str = env.str("PLATFORM_INGEST_URL", default="")
+PLATFORM_INGEST_SECRET: str = env.str(
+    "PLATFORM_INGEST_SECRET", default="insecure-development-ingest-secret" if DEBUG else ""
+)
+# Keys of the person ids in events: the daily-rotated pseudonym and the stable research id
+# of those who opted in. Empty with DEBUG on: insecure development keys; empty in
+# production: events carry no person ids at all (never a raw id).
+PLATFORM_PSEUDONYM_SECRET: str = env.str(
+    "PLATFORM_PSEUDONYM_SECRET", default="insecure-development-pseudonym-secret" if DEBUG else ""
+)
+PLATFORM_RESEARCH_SECRET: str = env.str(
+    "PLATFORM_RESEARCH_SECRET", default="insecure-development-research-secret" if DEBUG else ""
+)
+# Events per POST: 500 keeps a body around 0.5 MB (~1 kB an event), well under common
+# ingest limits, while a backlog of hours (tens of thousands) drains in tens of requests.
+PLATFORM_PUSH_BATCH_SIZE: int = env.int("PLATFORM_PUSH_BATCH_SIZE", default=500)
+# Connect timeout short (a dead host should not hold the stream lock); read timeout long
+# enough for the platform to store 500 events, short enough that the open transaction
+# holding the stream lock stays brief.
+PLATFORM_PUSH_CONNECT_TIMEOUT_S: float = env.float("PLATFORM_PUSH_CONNECT_TIMEOUT_S", default=5.0)
+PLATFORM_PUSH_READ_TIMEOUT_S: float = env.float("PLATFORM_PUSH_READ_TIMEOUT_S", default=30.0)
+# Backoff after a failed batch: 30 s, 60 s, 120 s ... capped at 1 h, so a platform down for
+# hours is probed about hourly and the backlog goes as soon as it is back.
+PLATFORM_PUSH_BACKOFF_BASE_S: int = env.int("PLATFORM_PUSH_BACKOFF_BASE_S", default=30)
+PLATFORM_PUSH_BACKOFF_MAX_S: int = env.int("PLATFORM_PUSH_BACKOFF_MAX_S", default=3600)
+# Batches per stream per run: bounds one run (200 x 500 = 100k events) so beat runs overlap
+# little; the next run continues.
+PLATFORM_PUSH_MAX_BATCHES: int = env.int("PLATFORM_PUSH_MAX_BATCHES", default=200)
+PLATFORM_PUSH_INTERVAL_S: float = env.float("PLATFORM_PUSH_INTERVAL_S", default=30.0)
+
 # ------------------------------------------------------------------ logging
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

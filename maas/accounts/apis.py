@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated, NotFound
@@ -15,7 +16,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from maas.accounts.models import ApiKey, Language, Role, User
+from maas.accounts.models import ApiKey, Language, Role, User, VisitorType
+from maas.accounts.rights import user_data_export, user_erase
 from maas.accounts.selectors import api_key_get, api_key_list
 from maas.accounts.services import (
     api_key_create,
@@ -49,7 +51,15 @@ class UserOutputSerializer(serializers.ModelSerializer[User]):
 
     class Meta:
         model = User
-        fields = ("id", "username", "email", "role", "operator", "preferred_language")
+        fields = (
+            "id",
+            "username",
+            "email",
+            "role",
+            "operator",
+            "preferred_language",
+            "visitor_type",
+        )
 
 
 class RegisterApi(APIView):
@@ -100,6 +110,7 @@ class MeApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
         email = serializers.EmailField(required=False)
         preferred_language = serializers.ChoiceField(choices=Language.choices, required=False)
+        visitor_type = serializers.ChoiceField(choices=VisitorType.choices, required=False)
 
     @extend_schema(responses=UserOutputSerializer)
     def get(self, request: Request) -> Response:
@@ -113,8 +124,34 @@ class MeApi(APIView):
             user=request_person(request),
             email=data.validated_data.get("email"),
             preferred_language=data.validated_data.get("preferred_language"),
+            visitor_type=data.validated_data.get("visitor_type"),
         )
         return Response(UserOutputSerializer(user).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request) -> Response:
+        """Erase the caller's personal data (passengers; staff accounts are closed by an
+        admin). Bookings and ledger rows stay for the books, pseudonymised; 204."""
+        user = request_person(request)
+        if user.role != Role.PASSENGER:
+            raise ApiError(
+                "erasure_not_allowed",
+                "Only a passenger account can erase itself; ask an admin to close staff accounts.",
+                status_code=403,
+            )
+        user_erase(user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeExportApi(APIView):
+    """Everything held about the caller (profile, consent, bookings with legs and tickets,
+    offers, wallet entries, ticket validations, research id while opted in)."""
+
+    permission_classes = [IsPassenger]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        return Response(user_data_export(user=request_person(request)))
 
 
 class ConsentApi(APIView):

@@ -9,13 +9,21 @@ from django.db.models import Q
 from maas.core.roles import Role
 from operators.models import Operator
 
-__all__ = ["ApiKey", "Language", "Role", "User"]
+__all__ = ["ApiKey", "Language", "Role", "User", "VisitorType"]
 
 
 class Language(models.TextChoices):
     JA = "ja", "日本語"
     EN = "en", "English"
     JA_HRKT = "ja-Hrkt", "にほんご (かな)"
+
+
+class VisitorType(models.TextChoices):
+    """What a passenger said about themselves, for the city's tourist/resident split."""
+
+    RESIDENT = "resident", "Resident"
+    TOURIST = "tourist", "Tourist"
+    UNKNOWN = "unknown", "Unknown (not said)"
 
 
 class User(AbstractUser):
@@ -33,6 +41,12 @@ class User(AbstractUser):
         default=False, help_text="Opt-in consent to share pseudonymous usage with research."
     )
     consent_updated_at = models.DateTimeField(null=True, blank=True)
+    visitor_type = models.CharField(
+        max_length=16,
+        choices=VisitorType.choices,
+        default=VisitorType.UNKNOWN,
+        help_text="Resident or tourist, if the passenger said so (aggregated for the city).",
+    )
 
     class Meta:
         constraints = [

@@ -80,13 +80,21 @@ def user_consent_update(*, user: User, share_usage_research: bool) -> User:
 
 
 @transaction.atomic
-def user_profile_update(*, user: User, email: str | None, preferred_language: str | None) -> User:
+def user_profile_update(
+    *,
+    user: User,
+    email: str | None,
+    preferred_language: str | None,
+    visitor_type: str | None = None,
+) -> User:
     if email is not None:
         user.email = email
     if preferred_language is not None:
         user.preferred_language = preferred_language
+    if visitor_type is not None:
+        user.visitor_type = visitor_type
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["email", "preferred_language"])
+    user.save(update_fields=["email", "preferred_language", "visitor_type"])
     return user
 
 

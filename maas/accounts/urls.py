@@ -10,6 +10,7 @@ urlpatterns = [
     path("auth/token/refresh", apis.TokenRefreshApi.as_view(), name="auth-token-refresh"),
     path("me", apis.MeApi.as_view(), name="me"),
     path("me/consent", apis.ConsentApi.as_view(), name="me-consent"),
+    path("me/export", apis.MeExportApi.as_view(), name="me-export"),
     path("operators/<slug:slug>/api-keys", apis.ApiKeyListCreateApi.as_view(), name="api-keys"),
     path(
         "operators/<slug:slug>/api-keys/<int:key_id>",

@@ -38,3 +38,33 @@ def suppress_cells(*, counts: dict[str, int], k: int) -> SuppressedTable:
         for key, count in sorted(counts.items())
     ]
     return SuppressedTable(k=k, cells=cells, total=total if total >= k or total == 0 else None)
+
+
+def suppress_cells_2d(*, counts: dict[tuple[str, str], int], k: int) -> set[tuple[str, str]]:
+    """The cells of a two-way table (row, column) to hide. Primary: every cell with
+    0 < count < k. Complementary: in the whole table, in every row and in every column,
+    a group with exactly one hidden cell gets its smallest visible non-zero cell hidden
+    too; repeated until no group has a lone hidden cell. So neither the grand total nor a
+    row or column total (published elsewhere, e.g. boardings per stop) minus the visible
+    cells reveals one small cell. A group with no other non-zero cell stays as it is (its
+    total is the hidden cell, and group totals are themselves suppressed below k)."""
+    hidden = {key for key, count in counts.items() if 0 < count < k}
+    groups: list[list[tuple[str, str]]] = [list(counts)]
+    for axis in (0, 1):
+        by: dict[str, list[tuple[str, str]]] = {}
+        for key in counts:
+            by.setdefault(key[axis], []).append(key)
+        groups.extend(by.values())
+    changed = True
+    while changed:
+        changed = False
+        for group in groups:
+            if sum(1 for key in group if key in hidden) != 1:
+                continue
+            candidates = sorted(
+                (counts[key], key) for key in group if key not in hidden and counts[key] > 0
+            )
+            if candidates:
+                hidden.add(candidates[0][1])
+                changed = True
+    return hidden

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from maas.core.errors import ApiError
 from maas.core.i18n import request_language
+from maas.platform.services import plan_request_record
 from maas.trips.params import plan_query_parse
 from maas.trips.services import plan_itineraries
 
@@ -64,4 +65,6 @@ class PlanApi(APIView):
                 "window_s (a range of departures) goes with depart_at, not arrive_by.",
                 details={"parameters": ["window_s", "arrive_by"]},
             )
-        return Response(plan_itineraries(query=query, language=language, window_s=window_s))
+        body = plan_itineraries(query=query, language=language, window_s=window_s)
+        plan_request_record(query=query, body=body)
+        return Response(body)

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from maas.core.errors import ApiError
+from maas.platform.services import offer_event_record
 from maas.trips.fares.engine import REASON_MESSAGES, FareQuote, Ride, price_run, unknown
 from maas.trips.fares.hooks import LEG_PRICERS
 from maas.trips.fares.loading import active_fare_version_id, fare_tables_load, visited_stop_ids
@@ -467,6 +468,7 @@ def offers_create(
     with transaction.atomic():
         for offer in offers:
             offer.save()
+            offer_event_record(offer=offer)
     body: dict[str, Any] = {
         "offers": [offer_json(o) for o in offers],
         "snapshot": plan.get("snapshot"),

@@ -19,6 +19,8 @@ from maas.bookings.models import (
     BookingLeg,
     ReservationState,
 )
+from maas.platform.models import Stream
+from maas.platform.services import coarse_location, leg_event_record, object_ref
 from operators.gbfs.models import Station
 from operators.gbfs.services import station_hold_create, station_hold_end, station_hold_extend
 from operators.ondemand.models import Ride
@@ -73,18 +75,20 @@ class OnDemandAdapter:
         arrival = dt.datetime.fromisoformat(detail["arrival"])
         now = timezone.now()
         try:
-            ride = ride_hold(
-                operator_slug=leg.operator.slug,
-                zone_id=zone.split(":", 1)[-1],
-                pickup=_point(detail["from"]),
-                dropoff=_point(detail["to"]),
-                pickup_earliest=departure,
-                pickup_latest=departure,
-                dropoff_latest=arrival,
-                reference=f"booking-leg:{leg.pk}",
-                hold_s=max(1, int((expires_at - now).total_seconds())),
-                now=now,
-            )
+            with transaction.atomic():
+                ride = ride_hold(
+                    operator_slug=leg.operator.slug,
+                    zone_id=zone.split(":", 1)[-1],
+                    pickup=_point(detail["from"]),
+                    dropoff=_point(detail["to"]),
+                    pickup_earliest=departure,
+                    pickup_latest=departure,
+                    dropoff_latest=arrival,
+                    reference=f"booking-leg:{leg.pk}",
+                    hold_s=max(1, int((expires_at - now).total_seconds())),
+                    now=now,
+                )
+                _ride_event(leg, "held", ride)
         except OnDemandServiceNotFound:
             return Hold()
         except NoCapacity as exc:
@@ -101,7 +105,9 @@ class OnDemandAdapter:
         if ride is None:
             return
         try:
-            ride_confirm(ride=ride)
+            with transaction.atomic():
+                ride_confirm(ride=ride)
+                _ride_event(leg, "confirmed", ride)
         except RideStateError as exc:
             raise LegRejected("hold_expired", str(exc)) from exc
 
@@ -109,14 +115,45 @@ class OnDemandAdapter:
         ride = self._ride(leg)
         if ride is not None:
             try:
-                ride_release(ride=ride)
+                with transaction.atomic():
+                    ride_release(ride=ride)
+                    _ride_event(leg, "released", ride)
             except RideStateError:
-                ride_cancel(ride=ride)
+                with transaction.atomic():
+                    ride_cancel(ride=ride)
+                    _ride_event(leg, "cancelled", ride)
 
     def cancel(self, *, leg: BookingLeg) -> None:
         ride = self._ride(leg)
         if ride is not None:
-            ride_cancel(ride=ride)
+            with transaction.atomic():
+                ride_cancel(ride=ride)
+                _ride_event(leg, "cancelled", ride)
+
+
+def _ride_event(leg: BookingLeg, type: str, ride: Ride) -> None:
+    leg_event_record(
+        stream=Stream.ONDEMAND,
+        type=type,
+        leg=leg,
+        extra={
+            "vehicle_id": object_ref(kind="vehicle", object_id=ride.vehicle_id),
+            "zone": str((leg.detail.get("zone") or {}).get("id") or "") or None,
+            "passengers": int(ride.seats),
+        },
+    )
+
+
+def _bike_event(leg: BookingLeg, type: str, station: Station) -> None:
+    leg_event_record(
+        stream=Stream.BIKESHARE,
+        type=type,
+        leg=leg,
+        extra={
+            "station_id": f"{leg.operator.slug}:{station.station_id}",
+            "event_location": coarse_location(station.lat, station.lon),
+        },
+    )
 
 
 def bike_station_find(*, station_ref: str) -> Station | None:
@@ -162,6 +199,7 @@ class BikeShareAdapter:
             reservation = BikeReservation.objects.create(
                 station=station, leg=leg, state=ReservationState.HELD, expires_at=expires_at
             )
+            _bike_event(leg, "held", station)
         return Hold(external_id=str(reservation.pk))
 
     def _end(self, leg: BookingLeg, state: str, *, from_states: tuple[str, ...]) -> None:
@@ -172,6 +210,7 @@ class BikeShareAdapter:
             reservation.state = state
             reservation.save(update_fields=["state"])
             station_hold_end(reference=_hold_reference(leg))
+            _bike_event(leg, state.lower(), reservation.station)
 
     def commit(self, *, leg: BookingLeg) -> None:
         with transaction.atomic():
@@ -183,6 +222,7 @@ class BikeShareAdapter:
             reservation.save(update_fields=["state", "expires_at"])
             until = (leg.departure_at or timezone.now()) + BIKE_PICKUP_GRACE
             station_hold_extend(reference=_hold_reference(leg), until=until)
+            _bike_event(leg, "confirmed", reservation.station)
 
     def release(self, *, leg: BookingLeg) -> None:
         self._end(leg, ReservationState.RELEASED, from_states=(ReservationState.HELD,))

@@ -31,6 +31,7 @@ from maas.bookings.services.pricing import (
     platform_fee_basis_points,
 )
 from maas.bookings.tickets import ticket_sign
+from maas.platform.services import booking_event_record
 from maas.trips.models import Offer
 from maas.trips.selectors import offer_get_for_booking
 from maas.wallet.services import InsufficientFunds, PaymentLine, payment_capture
@@ -189,6 +190,7 @@ def booking_create(
                     valid_until=p.valid_until,
                     single_use=p.single_use,
                 )
+            booking_event_record(booking=booking, state=BookingState.NEW, occurred_at=now)
     except IntegrityError:
         raise BookingError(
             "offer_already_booked",
@@ -204,14 +206,19 @@ def booking_create(
 def _reject(booking: Booking, failure: dict[str, Any]) -> None:
     """Release every leg still held and mark the booking REJECTED."""
     legs_release(booking=booking)
-    Booking.objects.filter(pk=booking.pk, state__in=_OPEN).update(
-        state=BookingState.REJECTED, failure=failure, expires_at=None, updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        if Booking.objects.filter(pk=booking.pk, state__in=_OPEN).update(
+            state=BookingState.REJECTED, failure=failure, expires_at=None, updated_at=timezone.now()
+        ):
+            booking.refresh_from_db()
+            booking_event_record(booking=booking, state=BookingState.REJECTED)
     logger.info("booking rejected", extra={"booking": str(booking.pk), "code": failure.get("code")})
 
 
 def _holds_place(*, booking: Booking) -> None:
-    Booking.objects.filter(pk=booking.pk).update(state=BookingState.PENDING)
+    with transaction.atomic():
+        Booking.objects.filter(pk=booking.pk).update(state=BookingState.PENDING)
+        booking_event_record(booking=booking, state=BookingState.PENDING)
     assert booking.expires_at is not None  # noqa: S101 - set on create
     for leg in booking.legs.select_related("operator").order_by("position"):
         adapter = adapter_get(leg.adapter)
@@ -312,6 +319,7 @@ def _commit(*, booking: Booking) -> None:
                     "updated_at",
                 ]
             )
+            booking_event_record(booking=locked, state=BookingState.CONFIRMED)
     except InsufficientFunds as exc:
         _reject(booking, {"code": "insufficient_funds", "message": exc.message})
         raise BookingError(
@@ -361,6 +369,7 @@ def legs_release(*, booking: Booking, state: str = BookingState.RELEASED) -> Non
             leg.state = state
             leg.hold_expires_at = None
             leg.save(update_fields=["state", "hold_expires_at", "cancel_pending"])
+            booking_event_record(booking=booking, state=state, leg=leg)
 
 
 def bookings_expire(*, now: dt.datetime | None = None) -> int:
@@ -384,6 +393,7 @@ def bookings_expire(*, now: dt.datetime | None = None) -> int:
             booking.state = BookingState.EXPIRED
             booking.expires_at = None
             booking.save(update_fields=["state", "expires_at", "updated_at"])
+            booking_event_record(booking=booking, state=BookingState.EXPIRED, occurred_at=now)
         legs_release(booking=booking, state=BookingState.EXPIRED)
         count += 1
     if count:

@@ -15,6 +15,7 @@ from maas.bookings.adapters.base import LegRejected
 from maas.bookings.adapters.registry import adapter_get
 from maas.bookings.models import Booking, BookingLeg, BookingState, CancellationPolicy
 from maas.bookings.services.errors import BookingError
+from maas.platform.services import booking_event_record
 from maas.wallet.models import Transaction
 from maas.wallet.services import PaymentLine, payment_refund
 
@@ -140,5 +141,6 @@ def booking_cancel(*, booking: Booking, now: dt.datetime | None = None) -> dict[
         locked.state = BookingState.CANCELLED
         locked.refunded_amount = refunded
         locked.save(update_fields=["state", "refunded_amount", "updated_at"])
+        booking_event_record(booking=locked, state=BookingState.CANCELLED, occurred_at=now)
     logger.info("booking cancelled", extra={"booking": str(locked.pk), "refunded": refunded})
     return {"refunded": refunded}

@@ -17,19 +17,19 @@ from maas.bookings.models import (
     ValidationResult,
 )
 from maas.bookings.tickets import TicketInvalid, ticket_verify
+from maas.platform.services import booking_event_record, ticket_event_record
 from operators.models import Operator
 
 _USABLE = (BookingState.CONFIRMED, BookingState.STARTED, BookingState.FINISHED)
 
 
+@transaction.atomic
 def _record(*, operator: Operator, leg: BookingLeg | None, now: dt.datetime, reason: str) -> None:
+    result = ValidationResult.INVALID if reason else ValidationResult.VALID
     TicketValidation.objects.create(
-        leg=leg,
-        operator=operator,
-        at=now,
-        result=ValidationResult.INVALID if reason else ValidationResult.VALID,
-        reason=reason,
+        leg=leg, operator=operator, at=now, result=result, reason=reason
     )
+    ticket_event_record(leg=leg, provider=operator.slug, result=result, reason=reason, at=now)
 
 
 def _leg_json(leg: BookingLeg) -> dict[str, Any]:
@@ -90,7 +90,10 @@ def ticket_validate(
             booking = Booking.objects.select_for_update().get(pk=leg.booking_id)
             if booking.state in (BookingState.CONFIRMED, BookingState.STARTED):
                 unused = booking.legs.filter(used_at__isnull=True).exists()
+                previous = booking.state
                 booking.state = BookingState.STARTED if unused else BookingState.FINISHED
                 booking.save(update_fields=["state", "updated_at"])
+                if booking.state != previous:
+                    booking_event_record(booking=booking, state=booking.state, occurred_at=now)
         _record(operator=operator or leg.operator, leg=leg, now=now, reason=reason)
     return {"valid": not reason, "booking_leg": _leg_json(leg), "reason": reason or None}

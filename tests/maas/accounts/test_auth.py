@@ -38,6 +38,7 @@ def test_register_then_token_then_refresh(api_client: APIClient) -> None:
         "role": "passenger",
         "operator": None,
         "preferred_language": "en",
+        "visitor_type": "unknown",
     }
     user = User.objects.get(username="taro")
     assert user.role == Role.PASSENGER
