@@ -21,6 +21,12 @@ app.autodiscover_tasks(related_name="stats_tasks")
 # Every periodic job of the system, in one place. Later issues add GBFS polling,
 # hold expiry, the platform push and aggregation here.
 app.conf.beat_schedule = {
+    # Stored Idempotency-Key answers older than IDEMPOTENCY_RETENTION_S are deleted.
+    "idempotency-records-purge": {
+        "task": "maas.core.idempotency_records_purge",
+        "schedule": 3600.0,
+        "options": {"expires": 1800},
+    },
     # GBFS: the dispatcher claims each file whose own ttl (at least GBFS_MIN_TTL_S) has
     # elapsed and queues one poll per file; it runs often so a 10 s ttl is honoured.
     "gbfs-poll-due": {

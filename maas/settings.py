@@ -227,6 +227,9 @@ GBFS_MIN_TTL_S: int = env.int("GBFS_MIN_TTL_S", default=10)
 GBFS_POLL_INTERVAL_S: float = env.float("GBFS_POLL_INTERVAL_S", default=10.0)
 GBFS_HTTP_TIMEOUT_S: float = env.float("GBFS_HTTP_TIMEOUT_S", default=10.0)
 GBFS_MAX_FILE_BYTES: int = env.int("GBFS_MAX_FILE_BYTES", default=20 * 1024 * 1024)
+# Operators register GBFS URLs that the server fetches: only public addresses, unless
+# this is on (development and tests, whose feeds are served from 127.0.0.1).
+GBFS_ALLOW_PRIVATE_URLS: bool = env.bool("GBFS_ALLOW_PRIVATE_URLS", default=DEBUG)
 # Zip-bomb guards, checked on the zip directory before anything is decompressed: the total
 # uncompressed size, the compression ratio of any member over 1 MiB, and the member count.
 FEED_ZIP_MAX_UNCOMPRESSED_BYTES: int = env.int(
@@ -238,6 +241,8 @@ FEED_ZIP_MAX_MEMBERS: int = env.int("FEED_ZIP_MAX_MEMBERS", default=500)
 # expires stale holds runs every ONDEMAND_EXPIRE_INTERVAL_S (read in maas/celery.py).
 ONDEMAND_HOLD_S: int = env.int("ONDEMAND_HOLD_S", default=600)
 ONDEMAND_EXPIRE_INTERVAL_S: float = env.float("ONDEMAND_EXPIRE_INTERVAL_S", default=30.0)
+# Stored first answers of Idempotency-Key requests are purged after this (hourly task).
+IDEMPOTENCY_RETENTION_S: int = env.int("IDEMPOTENCY_RETENTION_S", default=24 * 3600)
 # Operator API keys: the key prefix identifies the key, only a hash of the secret is stored.
 API_KEY_PREFIX_LENGTH = 8
 

@@ -120,12 +120,15 @@ class MeApi(APIView):
     def patch(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = user_profile_update(
-            user=request_person(request),
-            email=data.validated_data.get("email"),
-            preferred_language=data.validated_data.get("preferred_language"),
-            visitor_type=data.validated_data.get("visitor_type"),
-        )
+        try:
+            user = user_profile_update(
+                user=request_person(request),
+                email=data.validated_data.get("email"),
+                preferred_language=data.validated_data.get("preferred_language"),
+                visitor_type=data.validated_data.get("visitor_type"),
+            )
+        except DjangoValidationError as exc:
+            raise django_validation_error(exc) from exc
         return Response(UserOutputSerializer(user).data)
 
     @extend_schema(responses={204: None})

@@ -21,11 +21,13 @@ from django.utils import timezone
 from maas.accounts.models import Language, User, VisitorType
 from maas.bookings.models import Booking, BookingLeg, LegKind, TicketValidation
 from maas.bookings.selectors import booking_json
+from maas.core.models import IdempotencyRecord
 from maas.platform.mesh import mesh_center, mesh_code
 from maas.platform.services import research_id
 from maas.trips.models import Offer
 from maas.trips.offers import offer_json
 from maas.wallet.models import Account, AccountKind, Entry
+from operators.ondemand.models import Ride
 
 #: The grid level exact points are coarsened to on erasure (1 km cells).
 ERASURE_MESH_LEVEL = 3
@@ -148,10 +150,25 @@ def user_erase(*, user: User, now: dt.datetime | None = None) -> User:
         for offer in Offer.objects.select_for_update().filter(owner=locked):
             offer.itinerary = _coarse_itinerary(offer.itinerary)
             offer.save(update_fields=["itinerary"])
+        leg_ids = []
         for leg in BookingLeg.objects.select_for_update().filter(
             booking__owner=locked, kind=LegKind.LEG
         ):
             leg.detail = _coarse_leg(leg.detail)
             leg.save(update_fields=["detail"])
+            leg_ids.append(leg.pk)
+        # On-demand rides keep the exact door-to-door points for the operator: coarsen them.
+        for ride in Ride.objects.select_for_update().filter(
+            reference__in=[f"booking-leg:{pk}" for pk in leg_ids]
+        ):
+            for prefix in ("pickup", "dropoff"):
+                lat, lon = getattr(ride, f"{prefix}_lat"), getattr(ride, f"{prefix}_lon")
+                if lat is not None and lon is not None:
+                    c_lat, c_lon = mesh_center(mesh_code(lat, lon, ERASURE_MESH_LEVEL))
+                    setattr(ride, f"{prefix}_lat", round(c_lat, 6))
+                    setattr(ride, f"{prefix}_lon", round(c_lon, 6))
+            ride.save(update_fields=["pickup_lat", "pickup_lon", "dropoff_lat", "dropoff_lon"])
+        # Stored first answers of create requests hold the same itineraries.
+        IdempotencyRecord.objects.filter(principal=f"user:{locked.pk}").delete()
     user.refresh_from_db()
     return user

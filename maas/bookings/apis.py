@@ -195,10 +195,11 @@ class OperatorSettlementApi(APIView):
         else:
             operator = _operator_scope_get(request=request, slug=slug)
         match = _MONTH.match(request.query_params.get("month", ""))
-        if match is None:
+        # 1970..9998: the month after 9999-12 (the report's end) does not exist.
+        if match is None or not 1970 <= int(match.group(1)) <= 9998:
             raise ApiError(
                 "invalid_month",
-                "month must be YYYY-MM.",
+                "month must be YYYY-MM (from 1970-01).",
                 details={"parameter": "month", "value": request.query_params.get("month")},
             )
         month = dt.date(int(match.group(1)), int(match.group(2)), 1)

@@ -115,7 +115,7 @@ def ticket_verify(*, code: str) -> TicketClaims:
             valid_until=dt.datetime.fromtimestamp(int(claims["u"]), tz=dt.UTC),
             single_use=bool(claims["s"]),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError, OSError):
         raise TicketInvalid("malformed") from None
     master = dict(signing_keys()).get(kid)
     if master is None:

@@ -149,9 +149,23 @@ class _StatsApi(StatsPullAuditMixin, APIView):
         return Response(table_json(table, **window), headers=headers)
 
 
+# No MaaS data predates this; earlier dates are typos (and date arithmetic near year 1
+# would overflow).
+_EARLIEST = dt.date(2000, 1, 1)
+
+
 class _WindowSerializer(serializers.Serializer[Any]):
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
+
+    def validate_date_from(self, value: dt.date) -> dt.date:
+        if value < _EARLIEST:
+            raise serializers.ValidationError(f"Dates start at {_EARLIEST.isoformat()}.")
+        return value
+
+    def validate_date_to(self, value: dt.date) -> dt.date:
+        return self.validate_date_from(value)
+
     format = serializers.ChoiceField(choices=FORMATS, default="json")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

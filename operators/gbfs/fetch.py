@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -28,9 +30,33 @@ class FetchResult:
         return self.status == 200 and not self.error
 
 
+def url_refusal(url: str) -> str:
+    """Why the server must not fetch `url`, or "" when it may. Operators register URLs, so
+    an http(s) URL must resolve only to public addresses (no loopback, private, link-local
+    or metadata addresses) unless GBFS_ALLOW_PRIVATE_URLS (development and tests)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "only http(s) URLs with a host name are fetched"
+    if settings.GBFS_ALLOW_PRIVATE_URLS:
+        return ""
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return f"cannot resolve {parts.hostname}"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return f"{parts.hostname} resolves to a non-public address ({address})"
+    return ""
+
+
 def fetch(url: str, *, etag: str = "", last_modified: str = "") -> FetchResult:
     """GET `url` (If-None-Match / If-Modified-Since when we have validators). Never
-    raises for network trouble: the result says what went wrong."""
+    raises for network trouble: the result says what went wrong. URLs that resolve to
+    non-public addresses are refused (see `url_refusal`)."""
+    refusal = url_refusal(url)
+    if refusal:
+        return FetchResult(None, error=f"refused: {refusal}")
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     if etag:
         headers["If-None-Match"] = etag

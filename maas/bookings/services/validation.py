@@ -60,6 +60,13 @@ def ticket_validate(
             _record(operator=operator, leg=None, now=now, reason=exc.reason)
         return {"valid": False, "booking_leg": None, "reason": exc.reason}
     with transaction.atomic():
+        # Lock order booking -> leg, as cancellation does, so a validation racing a
+        # cancel of the same booking waits instead of deadlocking.
+        booking_id = (
+            BookingLeg.objects.filter(pk=claims.leg_id).values_list("booking_id", flat=True).first()
+        )
+        if booking_id is not None:
+            Booking.objects.select_for_update().filter(pk=booking_id).first()
         leg = (
             BookingLeg.objects.select_for_update()
             .select_related("operator")
