@@ -29,11 +29,14 @@ var/secret_key:
 # and a plan without a time defaults to 09:00 that Monday. Override either in the environment.
 DEMO_HORIZON_START ?= 2019-12-02
 DEMO_DEFAULT_TIME ?= 2019-12-02T09:00:00+09:00
+# The demo's "now" for booking deadlines (on-demand notice periods) and live-data age.
+DEMO_NOW ?= 2019-12-02T08:00:00+09:00
 
 run: install var/secret_key
 	@export DJANGO_SECRET_KEY="$$(cat var/secret_key)" DJANGO_DEBUG=$${DJANGO_DEBUG:-true} \
 	SNAPSHOT_HORIZON_START=$${SNAPSHOT_HORIZON_START:-$(DEMO_HORIZON_START)} \
-	PLAN_DEFAULT_TIME=$${PLAN_DEFAULT_TIME:-$(DEMO_DEFAULT_TIME)}; \
+	PLAN_DEFAULT_TIME=$${PLAN_DEFAULT_TIME:-$(DEMO_DEFAULT_TIME)} \
+	PLAN_NOW=$${PLAN_NOW:-$(DEMO_NOW)}; \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py collectstatic --noinput -v0 && \
 	$(BIN)/python manage.py load_demo && \

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from operators.gbfs.demo import gbfs_demo_load
 from operators.gtfs.demo import gtfs_demo_load
-from operators.models import Operator, SnapshotStatus
+from operators.models import FeedKind, Operator, SnapshotStatus
 from operators.network import network_snapshot_build
 from operators.services import operator_create
 from operators.tourism.demo import tourism_demo_load
@@ -37,6 +37,14 @@ class Command(BaseCommand):
         # The public-domain Yamanashi buses (imported once; skipped while one is active).
         self.stdout.write(
             gtfs_demo_load(operator_slug="yamanashi-bus", path=DEMO_DIR / "yamanashi_gtfs.zip")
+        )
+        # The demo on-demand zone north of Kofu Station (GTFS-Flex, project-written).
+        self.stdout.write(
+            gtfs_demo_load(
+                operator_slug="kofu-ondemand",
+                path=DEMO_DIR / "kofu-ondemand",
+                kind=FeedKind.GTFS_FLEX,
+            )
         )
         # The demo bike share (pushed files, no network needed) and tourist attractions.
         self.stdout.write(

@@ -325,6 +325,7 @@ def test_load_demo_loads_bike_share_and_tourism_idempotently() -> None:
     assert sorted(versions.values_list("operator__slug", "kind")) == [
         ("fuji-tourism", "tourism"),
         ("kofu-cycle", "gbfs"),
+        ("kofu-ondemand", "gtfs-flex"),  # the demo on-demand zone
         ("yamanashi-bus", "gtfs"),  # the Yamanashi demo GTFS feed, also loaded by load_demo
     ]
     assert FeedVersion.objects.filter(kind__in=["gbfs", "tourism"]).count() == 2
