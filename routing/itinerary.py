@@ -195,10 +195,6 @@ def sort_itineraries(
     return sorted(itineraries, key=key)
 
 
-#: Geometry simplification tolerance: 1e-5 degrees is about 1 m (0.9 m east-west at 35°N).
-SHAPE_TOLERANCE_DEG = 1e-5
-
-
 def shape_slice(
     shape_lat: np.ndarray,
     shape_lon: np.ndarray,
@@ -211,7 +207,7 @@ def shape_slice(
 
     The alighting point is searched at or after the boarding point, so loops stay in order.
     Distances use an equirectangular approximation, which is plenty to pick the nearest vertex.
-    The line is simplified within `SHAPE_TOLERANCE_DEG` (about a metre).
+    (Shapes are simplified once at compile time, `routing.timetable.SHAPE_TOLERANCE_DEG`.)
     """
     coslat = float(np.cos(np.radians(from_lat)))
 
@@ -231,14 +227,6 @@ def shape_slice(
             np.asarray(shape_lat[i : j + 1], dtype=np.float64),
         )
     )
-    if len(coords) > 2:
-        # Douglas-Peucker within ~1 m: the line looks the same on any map, but a 50 km
-        # ride's 5,000 shape points shrink to a few hundred (faster to build and to send).
-        import shapely
-
-        coords = shapely.get_coordinates(
-            shapely.simplify(shapely.linestrings(coords), SHAPE_TOLERANCE_DEG)
-        )
     points: list[list[float]] = coords.tolist()
     if len(points) < 2:
         return [[from_lon, from_lat], [to_lon, to_lat]]

@@ -387,6 +387,11 @@ def compile_timetable(
     )
     shape_ids, shape_codes = np.unique(shapes.key.to_numpy(dtype=str), return_inverse=True)
     shape_index = {sid: i for i, sid in enumerate(shape_ids)}
+    shape_lat, shape_lon, shape_codes = _simplified_shapes(
+        shapes.shape_pt_lat.to_numpy(dtype=np.float64),
+        shapes.shape_pt_lon.to_numpy(dtype=np.float64),
+        shape_codes,
+    )
     shape_start = np.zeros(len(shape_ids) + 1, dtype=np.int64)
     np.cumsum(np.bincount(shape_codes, minlength=len(shape_ids)), out=shape_start[1:])
 
@@ -581,11 +586,37 @@ def compile_timetable(
         trip_wheelchair=src_wheelchair[trip_src_sorted],
         shape_ids=shape_ids.astype(object),
         shape_start=shape_start,
-        shape_lat=shapes.shape_pt_lat.to_numpy(dtype=np.float64),
-        shape_lon=shapes.shape_pt_lon.to_numpy(dtype=np.float64),
+        shape_lat=shape_lat,
+        shape_lon=shape_lon,
         forward=forward,
         stop_index=stop_index,
     )
+
+
+#: Shapes are simplified once at compile time within this many degrees (~1 m): a line
+#: looks the same on any map, and a 50 km ride carries hundreds of points, not thousands.
+SHAPE_TOLERANCE_DEG = 1e-5
+
+
+def _simplified_shapes(
+    lat: np.ndarray, lon: np.ndarray, codes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Douglas-Peucker per shape (points grouped by `codes`, in order); returns the kept
+    points' lat, lon and shape codes."""
+    if len(lat) == 0:
+        return lat, lon, codes
+    import shapely
+
+    counts = np.bincount(codes)
+    if (counts[counts > 0] < 2).any():
+        return lat, lon, codes  # a one-point "shape" is no line: leave all as published
+    lines = shapely.linestrings(np.column_stack((lon, lat)), indices=codes)
+    simplified = shapely.simplify(lines, SHAPE_TOLERANCE_DEG)
+    coords, index = shapely.get_coordinates(simplified, return_index=True)
+    kept = np.bincount(index, minlength=len(counts))
+    if (kept[counts > 0] == 0).any():  # degenerate shapes: leave everything unsimplified
+        return lat, lon, codes
+    return coords[:, 1].copy(), coords[:, 0].copy(), index.astype(codes.dtype)
 
 
 def _footpaths(
