@@ -10,7 +10,6 @@ either is unknown. Walk legs are free and not listed.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from maas.trips.fares.tables import FareTables
 from maas.trips.models import AddOnDiscount, Offer, Product
 from maas.trips.params import PlanQuery
 from maas.trips.services import plan_itineraries
+from operators.nearby import distance_m
 from operators.tourism.selectors import attraction_list
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -150,15 +150,6 @@ def _local_day(iso: str, tz: zoneinfo.ZoneInfo) -> dt.date:
     return dt.datetime.fromisoformat(iso).astimezone(tz).date()
 
 
-def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(a)))
-
-
 def _covers(product: Product, operators: set[str], leg: _FareLeg) -> bool:
     if leg.operator not in operators:
         return False
@@ -172,7 +163,7 @@ def _covers(product: Product, operators: set[str], leg: _FareLeg) -> bool:
             place = leg.leg.get(end) or {}
             if "lat" not in place or "lon" not in place:
                 return False
-            d = _distance_m(product.area_lat, product.area_lon, place["lat"], place["lon"])
+            d = distance_m(product.area_lat, product.area_lon, place["lat"], place["lon"])
             if d > product.area_radius_m:
                 return False
     return True

@@ -14,6 +14,7 @@ from operators.gbfs.models import GbfsFile, GbfsSystem, Station, StationHold
 from operators.gbfs.services import effective_ttl_s
 from operators.models import FeedStatus
 from operators.nearby import bounding_box, distance_m
+from routing.timetable import haversine_m
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def bikeshare_live_near(
         station_lat = np.array([row[3] for row in rows])
         station_lon = np.array([row[4] for row in rows])
         nearest = np.min(
-            [_haversine_m(p_lat, p_lon, station_lat, station_lon) for p_lat, p_lon in points],
+            [haversine_m(p_lat, p_lon, station_lat, station_lon) for p_lat, p_lon in points],
             axis=0,
         )
         near_rows = [(float(d), row) for d, row in zip(nearest, rows, strict=True) if d <= radius_m]
@@ -274,11 +275,3 @@ def bikeshare_live_near(
         global_rules=global_rules,
         pricing=pricing,
     )
-
-
-def _haversine_m(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    """Great-circle metres from one point to many (vectorised `operators.nearby.distance_m`)."""
-    p1, p2 = np.radians(lat), np.radians(lats)
-    dp, dl = p2 - p1, np.radians(lons - lon)
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.minimum(h, 1.0)))

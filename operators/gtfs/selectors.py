@@ -17,9 +17,9 @@ from django.db.models import Max, Q
 
 from operators.gtfs import models as m
 from operators.models import FeedKind, FeedStatus, FeedVersion, Operator
+from operators.nearby import distance_m
 
 GTFS_KINDS = (FeedKind.GTFS, FeedKind.GTFS_FLEX)
-_EARTH_RADIUS_M = 6_371_008.8
 _METRES_PER_DEGREE = 111_320.0
 # Searches return stops and stations, not platforms under a station, entrances or nodes.
 _SEARCHABLE_LOCATION_TYPES = (0, 1)
@@ -32,14 +32,6 @@ def active_gtfs_versions() -> dict[int, str]:
             "id", "operator__slug"
         )
     )
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 # ---------------------------------------------------------------------------- names

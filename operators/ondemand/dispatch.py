@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-EARTH_RADIUS_M = 6_371_008.8
+from operators.nearby import distance_m as nearby_distance_m
 
 StopKind = Literal["pickup", "dropoff"]
 
@@ -43,12 +43,7 @@ class LatLon:
 
 def distance_m(a: LatLon, b: LatLon) -> float:
     """Great-circle distance in metres."""
-    p1 = math.radians(a.lat)
-    p2 = math.radians(b.lat)
-    dlat = p2 - p1
-    dlon = math.radians(b.lon - a.lon)
-    h = math.sin(dlat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(h, 1.0)))
+    return nearby_distance_m(a.lat, a.lon, b.lat, b.lon)
 
 
 @dataclass(frozen=True)
