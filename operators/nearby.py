@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from typing import Any
+
+from rest_framework import serializers
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -38,3 +41,13 @@ def near_parse(value: str) -> tuple[float, float]:
     if not -180 <= lon <= 180:
         raise ValueError("near longitude must lie in -180..180")
     return lat, lon
+
+
+class NearField(serializers.CharField):
+    """A `near=lat,lon` query parameter, validated into a (lat, lon) tuple."""
+
+    def to_internal_value(self, data: Any) -> tuple[float, float]:  # type: ignore[override]
+        try:
+            return near_parse(str(super().to_internal_value(data)))
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc

@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +30,7 @@ from maas.core.idempotency import fingerprint_of, idempotent_create
 from maas.core.pagination import LinkHeaderCursorPagination
 from maas.core.permissions import IsOperatorOrApiKey, IsPassenger, _RolePermission
 from maas.core.permissions import operator_scope_get as _operator_scope_get
+from maas.core.renderers import CsvRenderer
 from maas.core.roles import Role
 from maas.trips.selectors import OfferUnavailable
 from maas.wallet.services import WalletError
@@ -160,24 +160,6 @@ CSV_COLUMNS = [
     "amount",
     "currency",
 ]
-
-
-class CsvRenderer(BaseRenderer):
-    """`?format=csv`: the view hands over the CSV text; errors stay JSON text."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(
-        self,
-        data: Any,
-        accepted_media_type: str | None = None,
-        renderer_context: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        if isinstance(data, str):
-            return data.encode()
-        return json.dumps(data, ensure_ascii=False).encode()
 
 
 class OperatorSettlementApi(APIView):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +11,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +19,7 @@ from rest_framework.views import APIView
 from maas.core.errors import ApiError
 from maas.core.pagination import LinkHeaderCursorPagination
 from maas.core.permissions import IsAdmin, IsCityAnalyst
+from maas.core.renderers import CsvRenderer
 from maas.platform.audit import StatsPullAuditMixin, stats_pull_list
 from maas.platform.selectors import passenger_count_by
 from maas.platform.stats import (
@@ -85,22 +84,6 @@ class StatsAccountsApi(StatsPullAuditMixin, APIView):
 # builds the final body and the renderer only encodes it.
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
-
-
-class CsvRenderer(BaseRenderer):
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(
-        self,
-        data: Any,
-        accepted_media_type: str | None = None,
-        renderer_context: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        if isinstance(data, str):
-            return data.encode("utf-8")
-        return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
 class GeoJsonRenderer(JSONRenderer):

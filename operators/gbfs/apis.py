@@ -17,19 +17,13 @@ from maas.core.errors import ApiError
 from maas.core.permissions import IsOperatorOrApiKey, operator_scope_get
 from operators.gbfs.selectors import station_list_near
 from operators.gbfs.services import GbfsNoSystemError, GbfsPushError, gbfs_push
-from operators.nearby import near_parse
+from operators.nearby import NearField
 
 
 class NearInputSerializer(serializers.Serializer[Any]):
-    near = serializers.CharField()
+    near = NearField()
     radius_m = serializers.IntegerField(min_value=1, max_value=50_000, default=1000)
     limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
-
-    def validate_near(self, value: str) -> tuple[float, float]:
-        try:
-            return near_parse(value)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
 
 
 class GbfsPushApi(APIView):

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from maas.core.i18n import request_language
-from operators.nearby import near_parse
+from operators.nearby import NearField
 from operators.tourism.models import Attraction, TicketProduct
 from operators.tourism.selectors import attraction_list
 
@@ -49,15 +49,9 @@ class AttractionListApi(APIView):
     permission_classes = [AllowAny]
 
     class InputSerializer(serializers.Serializer[Any]):
-        near = serializers.CharField(required=False)
+        near = NearField(required=False)
         radius_m = serializers.IntegerField(min_value=1, max_value=100_000, default=5000)
         limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
-
-        def validate_near(self, value: str) -> tuple[float, float]:
-            try:
-                return near_parse(value)
-            except ValueError as exc:
-                raise serializers.ValidationError(str(exc)) from exc
 
     class OutputSerializer(serializers.Serializer[Any]):
         class Meta:
