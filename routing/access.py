@@ -221,6 +221,32 @@ def _bike_template(
     )
 
 
+def _rides_to_returns(
+    bikes: BikeShare,
+    fences: _Fences,
+    pick: BikePoint,
+    returns: Sequence[tuple[BikePoint, float]],
+) -> list[tuple[BikePoint, float, float]]:
+    """(return point, its walk metres, riding metres) for every return point of the pick-up's
+    operator within the longest ride, the geofences allowing the ride."""
+    ends = [(r, m) for r, m in returns if r.operator == pick.operator and r.id != pick.id]
+    if not ends:
+        return []
+    ride = _ride_m(
+        bikes,
+        pick.lat,
+        pick.lon,
+        np.array([r.lat for r, _ in ends]),
+        np.array([r.lon for r, _ in ends]),
+    )
+    return [
+        (end, walk_m, metres)
+        for (end, walk_m), metres in zip(ends, ride.tolist(), strict=True)
+        if metres <= bikes.max_ride_m
+        and fences.may_ride(pick.operator, (pick.lat, pick.lon), (end.lat, end.lon))
+    ]
+
+
 def _keep_best(best: dict[int, StopAccess], option: StopAccess) -> None:
     current = best.get(option.stop)
     if current is None or option.duration_s < current.duration_s:
@@ -350,28 +376,13 @@ def bike_accesses(
             ):
                 options.append((_bike_template(bikes, pick, place, None, metres),))
         else:
-            near_ends = [
-                (r, m) for r, m in near_place if r.operator == pick.operator and r.id != pick.id
-            ]
-            if near_ends:
-                ride = _ride_m(
-                    bikes,
-                    pick.lat,
-                    pick.lon,
-                    np.array([r.lat for r, _ in near_ends]),
-                    np.array([r.lon for r, _ in near_ends]),
-                )
-                for (end, walk_m), metres in zip(near_ends, ride.tolist(), strict=True):
-                    if metres > bikes.max_ride_m or not fences.may_ride(
-                        pick.operator, (pick.lat, pick.lon), (end.lat, end.lon)
-                    ):
-                        continue
-                    options.append(
-                        (
-                            _bike_template(bikes, pick, _point_place(end), end, metres),
-                            _walk_template(_point_place(end), place, walk_m, walk_speed_mps),
-                        )
+            for end, walk_m, metres in _rides_to_returns(bikes, fences, pick, near_place):
+                options.append(
+                    (
+                        _bike_template(bikes, pick, _point_place(end), end, metres),
+                        _walk_template(_point_place(end), place, walk_m, walk_speed_mps),
                     )
+                )
         if not options:
             continue
         tail = min(options, key=lambda legs: sum(t.duration_s for t in legs))
@@ -419,29 +430,14 @@ def bike_direct(
             ):
                 candidates.append((first, _bike_template(bikes, pick, destination, None, metres)))
         else:
-            ends = [(r, m) for r, m in returns if r.operator == pick.operator and r.id != pick.id]
-            if ends:
-                ride = _ride_m(
-                    bikes,
-                    pick.lat,
-                    pick.lon,
-                    np.array([r.lat for r, _ in ends]),
-                    np.array([r.lon for r, _ in ends]),
-                )
-                for (end, end_walk_m), metres in zip(ends, ride.tolist(), strict=True):
-                    if metres > bikes.max_ride_m or not fences.may_ride(
-                        pick.operator, (pick.lat, pick.lon), (end.lat, end.lon)
-                    ):
-                        continue
-                    candidates.append(
-                        (
-                            first,
-                            _bike_template(bikes, pick, _point_place(end), end, metres),
-                            _walk_template(
-                                _point_place(end), destination, end_walk_m, walk_speed_mps
-                            ),
-                        )
+            for end, end_walk_m, metres in _rides_to_returns(bikes, fences, pick, returns):
+                candidates.append(
+                    (
+                        first,
+                        _bike_template(bikes, pick, _point_place(end), end, metres),
+                        _walk_template(_point_place(end), destination, end_walk_m, walk_speed_mps),
                     )
+                )
         if candidates:
             out.append(min(candidates, key=lambda legs: sum(t.duration_s for t in legs)))
     return sorted(out, key=lambda legs: sum(t.duration_s for t in legs))
